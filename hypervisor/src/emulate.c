@@ -8,17 +8,8 @@
 #include "hvio_internal.h"
 
 #define PCI_CONF_ADDR 0xcf8
-#define PCI_CONF_DATA 0xcfc
-#define CF8_ENABLED(cf8) (((cf8) >> 31) & 1)
 #define VGA_MEM_FIRST 0xa0000
 #define VGA_MEM_LAST 0xbffff
-
-/* What an access touches, in the terms of one range type. */
-struct target {
-    uint32_t type; /* XEN_DMOP_IO_RANGE_* */
-    uint64_t first, last;
-    uint64_t pci_addr; /* for PCI: (SBDF << 32) | register */
-};
 
 static bool access_valid(const ioreq_t *p)
 {
@@ -29,67 +20,6 @@ static bool access_valid(const ioreq_t *p)
     if (p->type == IOREQ_TYPE_PIO)
         return p->addr <= 0xffff;
     return p->type == IOREQ_TYPE_COPY;
-}
-
-/* Bytes an MMIO access covers: a rep covers size*count, down when df. */
-static bool mmio_span(const ioreq_t *p, uint64_t *first, uint64_t *last)
-{
-    unsigned __int128 extra = (unsigned __int128)(p->count - 1) * p->size;
-
-    if (p->df) {
-        if (extra > p->addr || p->addr + (p->size - 1) < p->addr)
-            return false;
-        *first = p->addr - (uint64_t)extra;
-        *last = p->addr + p->size - 1;
-    } else {
-        unsigned __int128 end = (unsigned __int128)p->addr + extra + p->size - 1;
-
-        if (end > UINT64_MAX)
-            return false;
-        *first = p->addr;
-        *last = (uint64_t)end;
-    }
-    return true;
-}
-
-/* False when the access cannot be any server's (it wraps the space). */
-static bool classify(const struct hvio_domain *d, const ioreq_t *p,
-                     struct target *t)
-{
-    if (p->type == IOREQ_TYPE_PIO) {
-        if ((p->addr & ~3ull) == PCI_CONF_DATA && CF8_ENABLED(d->cf8)) {
-            uint32_t sbdf = (d->cf8 >> 8) & 0xffff; /* segment 0, bus, devfn */
-            uint32_t reg = (d->cf8 & 0xfc) | (p->addr & 3);
-
-            t->type = XEN_DMOP_IO_RANGE_PCI;
-            t->first = t->last = sbdf;
-            t->pci_addr = (uint64_t)sbdf << 32 | reg;
-            return true;
-        }
-        t->type = XEN_DMOP_IO_RANGE_PORT;
-        t->first = p->addr;
-        t->last = p->addr + p->size - 1;
-        return true;
-    }
-    t->type = XEN_DMOP_IO_RANGE_MEMORY;
-    return mmio_span(p, &t->first, &t->last);
-}
-
-/* Highest-id enabled server whose ranges contain the whole access. */
-static struct hvio_server *select_server(struct hvio_domain *d,
-                                         const struct target *t)
-{
-    uint8_t hits = range_index_lookup(&d->index[t->type], t->first, t->last);
-
-    while (hits) {
-        unsigned int id = 31u - (unsigned int)__builtin_clz(hits);
-        struct hvio_server *s = d->servers[id];
-
-        if (s && s->enabled)
-            return s;
-        hits &= (uint8_t)~(1u << id);
-    }
-    return NULL;
 }
 
 /* Posted writes: single-element writes to the stdvga window. */
@@ -120,7 +50,7 @@ static int enter(struct hvio_vcpu *v)
 int hvio_emulate(struct hvio_vcpu *v, ioreq_t *p)
 {
     struct hvio_domain *d = v->domain;
-    struct target t;
+    struct access_target t;
 
     if (!access_valid(p))
         return -EINVAL;
@@ -133,7 +63,7 @@ int hvio_emulate(struct hvio_vcpu *v, ioreq_t *p)
         p->dir == IOREQ_WRITE && !p->data_is_ptr)
         d->cf8 = (uint32_t)p->data;
 
-    struct hvio_server *s = classify(d, p, &t) ? select_server(d, &t) : NULL;
+    struct hvio_server *s = access_classify(d, p, &t) ? server_select_locked(d, &t) : NULL;
     if (!s) {
         domain_unlock(d);
         if (p->dir == IOREQ_READ && !p->data_is_ptr)

@@ -95,6 +95,21 @@ void servers_remove_vcpu_locked(struct hvio_domain *d, unsigned int vcpu_id);
 int dm_privilege_check(struct hvio_host *host, domid_t caller,
                        struct hvio_domain *target);
 
+/* ---- select.c (domain lock held) ---- */
+/* What an access touches, in the terms of one range type. */
+struct access_target {
+    uint32_t type; /* XEN_DMOP_IO_RANGE_* */
+    uint64_t first, last;
+    uint64_t pci_addr; /* for PCI: (SBDF << 32) | register */
+};
+
+/* False when the access can be no server's (its span wraps around). */
+bool access_classify(const struct hvio_domain *d, const ioreq_t *p,
+                     struct access_target *t);
+/* Highest-id enabled server whose ranges contain all of `t`, or NULL. */
+struct hvio_server *server_select_locked(struct hvio_domain *d,
+                                         const struct access_target *t);
+
 /* ---- send.c (domain lock held on entry) ---- */
 /* Post `p` in the vCPU's slot of `s`; crashes the domain on a broken slot. */
 int send_sync_locked(struct hvio_domain *d, struct hvio_server *s,
