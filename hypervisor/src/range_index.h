@@ -17,16 +17,31 @@
 
 struct hvio_host;
 
+#define INDEX_FANOUT 8    /* keys per search-tree node: one cache line */
+#define INDEX_MAX_LEVELS 6 /* 8^6 keys, far above 2 x 8 servers x 256 ranges */
+
+/* What a look-up touches for every access: one 16-byte record. */
 struct index_segment {
-    uint64_t last;                        /* segment is [first[i], last] */
-    uint64_t run_end[HVIO_MAX_SERVERS];   /* valid where `covered` has the bit */
-    uint8_t covered;                      /* bit per server id */
+    uint64_t last;   /* the segment is [its start, last] */
+    uint8_t covered; /* bit per server id */
 };
 
+/*
+ * Segment starts live in an implicit search tree of 8-key nodes: a look-up
+ * reads one cache line per level (four levels for 4096 segments) instead
+ * of the dozen dependent loads of a binary search.  Level 0 holds all
+ * starts in order; each node above holds the first key of each of its
+ * eight children.  Missing keys at the end of a level are UINT64_MAX.
+ */
 struct range_index {
-    unsigned int nr;
-    uint64_t *first;               /* ascending; searched separately for cache */
-    struct index_segment *segment; /* parallel to `first` */
+    unsigned int nr;                          /* segments */
+    unsigned int levels;                      /* tree levels, 0 when empty */
+    unsigned int nodes[INDEX_MAX_LEVELS];     /* nodes per level */
+    uint64_t *level_keys[INDEX_MAX_LEVELS];   /* into `keys` */
+    uint64_t *keys;                           /* all levels, one allocation */
+    struct index_segment *segment;            /* by segment number */
+    uint64_t (*run_end)[HVIO_MAX_SERVERS];    /* per segment and covering server:
+                                               * where its range ends */
 };
 
 /*
