@@ -143,6 +143,12 @@ int hvio_domain_create(struct hvio_host *host,
 int hvio_domain_destroy(struct hvio_host *host, domid_t domid);
 
 /*
+ * The toolstack crashes a domain (a watchdog, an operator): every waiting
+ * vCPU wakes and gets -EIO, as do later accesses.  -ESRCH if there is none.
+ */
+int hvio_domain_crash(struct hvio_host *host, domid_t domid, const char *why);
+
+/*
  * Bring a vCPU online: it gets a channel in every existing server.  All or
  * nothing.  -ESRCH no domain, -EINVAL id >= max_vcpus, -EEXIST online.
  */

@@ -157,6 +157,19 @@ int hvio_domain_destroy(struct hvio_host *host, domid_t domid)
     return 0;
 }
 
+int hvio_domain_crash(struct hvio_host *host, domid_t domid, const char *why)
+{
+    struct hvio_domain *d = domain_get(host, domid);
+
+    if (!d)
+        return -ESRCH;
+    domain_lock(d);
+    domain_crash_locked(d, why);
+    domain_unlock(d);
+    domain_put(d);
+    return 0;
+}
+
 /* Look up a domain and one of its vCPU ids; -ESRCH / -EINVAL. */
 static int domain_vcpu_get(struct hvio_host *host, domid_t domid,
                            unsigned int vcpu_id, struct hvio_domain **out)
