@@ -142,8 +142,9 @@ int range_index_rebuild(struct hvio_host *host, struct range_index *index,
                 fill_tree(&fresh, starts);
         }
     }
+    bool built = starts && fresh.segment && fresh.run_end && (fresh.nr == 0 || fresh.keys);
     core_free(host, starts);
-    if (!fresh.segment || !fresh.run_end || (fresh.nr > 0 && !fresh.keys)) {
+    if (!built) {
         range_index_free(host, &fresh);
         return -ENOMEM;
     }
