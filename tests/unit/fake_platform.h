@@ -18,7 +18,7 @@
 #define FAKE_MAX_PORTS 4096
 #define FAKE_MAX_DOMAINS 64
 #define FAKE_MAX_IRQS 64
-#define FAKE_BLOCK_LIMIT 1000 /* a vCPU blocked this often is a hang: abort */
+#define FAKE_BLOCK_LIMIT 100000 /* blocks in one test: more is a hang, abort */
 
 enum fake_resource { FAKE_MEM, FAKE_PAGE, FAKE_EVTCHN, FAKE_LOCK, FAKE_NR_KINDS };
 
