@@ -360,6 +360,8 @@ int servers_add_vcpu_locked(struct hvio_domain *d, unsigned int vcpu_id)
         if (!s)
             continue;
         s->vcpu_port[vcpu_id] = ports[id];
+        /* The slot may hold what an emulator wrote while the vCPU was away. */
+        slot_store_state(&s->ioreq_page->vcpu_ioreq[vcpu_id], STATE_IOREQ_NONE);
         if (s->enabled)
             publish_port(s, vcpu_id);
     }
@@ -375,7 +377,8 @@ void servers_remove_vcpu_locked(struct hvio_domain *d, unsigned int vcpu_id)
             continue;
         free_port(d, s->vcpu_port[vcpu_id]);
         s->vcpu_port[vcpu_id] = 0;
-        /* Nothing may bind a port that no longer exists. */
+        /* Nothing may bind a port that no longer exists, nor answer the slot. */
         slot_store_eport(&s->ioreq_page->vcpu_ioreq[vcpu_id], 0);
+        slot_store_state(&s->ioreq_page->vcpu_ioreq[vcpu_id], STATE_IOREQ_NONE);
     }
 }
