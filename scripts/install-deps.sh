@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     cmake gcc make pkg-config
     libxen-dev libjson-c-dev libcmocka-dev libseccomp-dev
+    xenstore-utils   # Debian's xenstore tools, run against the simulated store
 )
 
 installed() {

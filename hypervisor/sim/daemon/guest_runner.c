@@ -1,0 +1,341 @@
+/*
+ * XENSIM_GUEST_RUN: one thread per script, each driving one vCPU of the
+ * domain through the hypervisor core, under a watchdog.  The reply (the
+ * failure report) is sent from the coordinating thread when all are done.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "guest_script.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define REPORT_MAX 8192
+
+struct vcpu_run {
+    struct guest_run *run;
+    unsigned int vcpu_id;
+    struct hvio_vcpu *vcpu;
+    struct guest_script *script;
+    unsigned int irq_cursor; /* interrupts already consumed by wait-irq */
+    char report[REPORT_MAX];
+    int failures;
+    pthread_t thread;
+};
+
+struct guest_run {
+    struct request rq;        /* header copied: the message buffer is gone */
+    struct xensim_hdr hdr;
+    struct sim *sim;
+    struct sim_domain *domain;
+    unsigned int timeout_ms;
+    unsigned int nr;
+    unsigned int finished;    /* under domain->lock */
+    struct vcpu_run vcpu[];
+};
+
+/* Wait while the domain is paused; false once it is crashed or gone. */
+static bool wait_runnable(struct sim_domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    while (d->pause_count > 0 && !d->crashed)
+        pthread_cond_wait(&d->changed, &d->lock);
+    bool ok = !d->crashed;
+    pthread_mutex_unlock(&d->lock);
+    return ok;
+}
+
+static int op_emulate(void *ctx, ioreq_t *p)
+{
+    struct vcpu_run *vr = ctx;
+    struct sim_domain *d = vr->run->domain;
+
+    if (!wait_runnable(d))
+        return -EIO;
+    int rc = hvio_emulate(vr->vcpu, p);
+    /* Nobody served a string read: the guest buffer reads all ones. */
+    if (rc == HVIO_UNHANDLED && p->data_is_ptr && p->dir == IOREQ_READ) {
+        uint64_t bytes = (uint64_t)p->count * p->size;
+        uint64_t first = p->df ? p->data - bytes + p->size : p->data;
+
+        if (first <= d->memory_bytes && bytes <= d->memory_bytes - first)
+            memset(d->ram + first, 0xff, bytes);
+    }
+    return rc;
+}
+
+static int op_mem(struct vcpu_run *vr, uint64_t gpa, size_t len, bool write,
+                  void *buf)
+{
+    struct sim_domain *d = vr->run->domain;
+
+    if (gpa > d->memory_bytes || len > d->memory_bytes - gpa)
+        return -EFAULT;
+    if (write)
+        memcpy(d->ram + gpa, buf, len);
+    else
+        memcpy(buf, d->ram + gpa, len);
+    return 0;
+}
+
+static int op_mem_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    return op_mem(ctx, gpa, len, false, buf);
+}
+
+static int op_mem_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    return op_mem(ctx, gpa, len, true, (void *)buf);
+}
+
+/* "isa N", "msi", "intx BB:DD.F PIN" (see guest_ops): does the record match? */
+static bool irq_matches(const char *what, const struct xensim_irq_record *r)
+{
+    unsigned int irq, bus, dev, fn;
+    char pin;
+
+    if (strcmp(what, "msi") == 0)
+        return r->kind == HVIO_IRQ_MSI;
+    if (sscanf(what, "isa %u", &irq) == 1)
+        return r->kind == HVIO_IRQ_ISA && r->line == irq && r->level == 1;
+    if (sscanf(what, "intx %x:%x.%x %c", &bus, &dev, &fn, &pin) == 4 &&
+        pin >= 'A' && pin <= 'D')
+        return r->kind == HVIO_IRQ_PCI_INTX && r->level == 1 &&
+               r->line == (dev << 2 | (unsigned int)(pin - 'A'));
+    return false;
+}
+
+static void deadline_after(struct timespec *ts, unsigned int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static int op_wait_irq(void *ctx, const char *what, unsigned int timeout_ms)
+{
+    struct vcpu_run *vr = ctx;
+    struct sim_domain *d = vr->run->domain;
+    struct timespec deadline;
+    int rc = -ETIMEDOUT;
+
+    deadline_after(&deadline, timeout_ms);
+    pthread_mutex_lock(&d->lock);
+    for (;;) {
+        if (vr->irq_cursor + SIM_IRQ_LOG_SIZE < d->nr_irqs)
+            vr->irq_cursor = d->nr_irqs - SIM_IRQ_LOG_SIZE; /* overwritten */
+        for (; vr->irq_cursor < d->nr_irqs && rc; vr->irq_cursor++)
+            if (irq_matches(what, &d->irq[vr->irq_cursor % SIM_IRQ_LOG_SIZE]))
+                rc = 0;
+        if (!rc || d->crashed ||
+            pthread_cond_timedwait(&d->changed, &d->lock, &deadline) == ETIMEDOUT)
+            break;
+    }
+    if (rc && d->crashed)
+        rc = -EIO;
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+static int op_invalidate(void *ctx)
+{
+    struct vcpu_run *vr = ctx;
+
+    return wait_runnable(vr->run->domain) ? hvio_send_invalidate(vr->vcpu) : -EIO;
+}
+
+static int op_timeoffset(void *ctx, int64_t delta)
+{
+    struct vcpu_run *vr = ctx;
+
+    return wait_runnable(vr->run->domain) ? hvio_send_timeoffset(vr->vcpu, delta) : -EIO;
+}
+
+static void *vcpu_thread(void *arg)
+{
+    struct vcpu_run *vr = arg;
+    struct guest_run *run = vr->run;
+    struct guest_ops ops = {
+        .ctx = vr, .emulate = op_emulate, .mem_read = op_mem_read,
+        .mem_write = op_mem_write, .wait_irq = op_wait_irq,
+        .invalidate = op_invalidate, .timeoffset = op_timeoffset,
+    };
+
+    vr->failures = guest_script_run(vr->script, &ops, vr->report, sizeof(vr->report));
+
+    pthread_mutex_lock(&run->domain->lock);
+    run->finished++;
+    pthread_cond_broadcast(&run->domain->changed);
+    pthread_mutex_unlock(&run->domain->lock);
+    return NULL;
+}
+
+/* Wait for every vCPU thread; past the deadline, crash the domain to stop them. */
+static bool wait_all(struct guest_run *run)
+{
+    struct sim_domain *d = run->domain;
+    struct timespec deadline;
+    bool timed_out = false;
+
+    deadline_after(&deadline, run->timeout_ms);
+    pthread_mutex_lock(&d->lock);
+    while (run->finished < run->nr) {
+        if (!timed_out &&
+            pthread_cond_timedwait(&d->changed, &d->lock, &deadline) == ETIMEDOUT) {
+            timed_out = true;
+            pthread_mutex_unlock(&d->lock);
+            hvio_domain_crash(run->sim->host, d->domid, "guest run timed out");
+            pthread_mutex_lock(&d->lock);
+        } else if (timed_out) {
+            pthread_cond_wait(&d->changed, &d->lock);
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+    return timed_out;
+}
+
+static void finish(struct guest_run *run, bool timed_out)
+{
+    char *report = calloc(1, XENSIM_MSG_MAX);
+    size_t used = sizeof(struct xensim_hdr);
+    int failures = 0;
+
+    if (timed_out && report)
+        used += (size_t)snprintf(report + used, XENSIM_MSG_MAX - used,
+                                 "guest run timed out after %u ms\n", run->timeout_ms);
+    for (unsigned int i = 0; i < run->nr; i++) {
+        struct vcpu_run *vr = &run->vcpu[i];
+
+        failures += vr->failures;
+        if (report && used < XENSIM_MSG_MAX - 1)
+            used += (size_t)snprintf(report + used, XENSIM_MSG_MAX - used, "%s", vr->report);
+        pthread_join(vr->thread, NULL);
+        hvio_vcpu_put(vr->vcpu);
+        guest_script_free(vr->script);
+    }
+    if (used >= XENSIM_MSG_MAX)
+        used = XENSIM_MSG_MAX - 1;
+
+    struct request *rq = &run->rq;
+    if (report)
+        reply(rq, report, used + 1, failures || timed_out ? EIO : 0, NULL, 0);
+    else
+        reply_error(rq, ENOMEM);
+    free(report);
+
+    struct sim_domain *d = run->domain;
+    uint64_t one = 1;
+    __atomic_store_n(&rq->client->busy, false, __ATOMIC_RELEASE);
+    if (write(run->sim->wake_fd, &one, sizeof(one)) < 0)
+        perror("xensim: wake main loop");
+    free(run);
+
+    /* Last: once runners drops, the domain (and the daemon) may go away. */
+    pthread_mutex_lock(&d->lock);
+    d->runners--;
+    pthread_cond_broadcast(&d->changed);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void *coordinator(void *arg)
+{
+    struct guest_run *run = arg;
+
+    finish(run, wait_all(run));
+    return NULL;
+}
+
+/* Parse the request's scripts into `run`; a positive errno and a message on failure. */
+static int parse_scripts(struct guest_run *run, const struct xensim_guest_run *req,
+                         size_t len, char *err, size_t errlen)
+{
+    const char *p = (const char *)(req + 1), *end = (const char *)req + len;
+
+    for (unsigned int i = 0; i < run->nr; i++) {
+        uint32_t name_len, text_len;
+
+        if ((size_t)(end - p) < 2 * sizeof(uint32_t))
+            return EINVAL;
+        memcpy(&name_len, p, sizeof(name_len));
+        memcpy(&text_len, p + sizeof(name_len), sizeof(text_len));
+        p += 2 * sizeof(uint32_t);
+        if (name_len == 0 || name_len > 4096 || (size_t)(end - p) < (size_t)name_len + text_len)
+            return EINVAL;
+
+        char *name = strndup(p, name_len), *text = strndup(p + name_len, text_len);
+        int rc = name && text ? guest_script_parse(name, text, &run->vcpu[i].script, err, errlen)
+                              : -ENOMEM;
+        free(name);
+        free(text);
+        if (rc)
+            return rc < 0 ? -rc : EINVAL;
+        p += name_len + text_len;
+    }
+    return p == end ? 0 : EINVAL;
+}
+
+void guest_run_start(struct request *rq)
+{
+    const struct xensim_guest_run *req = rq->body;
+    struct sim *sim = rq->client->sim;
+    struct sim_domain *d = rq->len >= sizeof(*req) && req->domid < DOMID_FIRST_RESERVED
+                               ? sim_domain_get(sim, (domid_t)req->domid) : NULL;
+
+    if (!d) {
+        reply_error(rq, rq->len >= sizeof(*req) ? ESRCH : EINVAL);
+        return;
+    }
+    if (req->nr_scripts == 0 || req->nr_scripts > d->nr_vcpus) {
+        reply_error(rq, EINVAL);
+        return;
+    }
+    struct guest_run *run = calloc(1, sizeof(*run) + req->nr_scripts * sizeof(run->vcpu[0]));
+    if (!run) {
+        reply_error(rq, ENOMEM);
+        return;
+    }
+    run->hdr = *rq->hdr;
+    run->rq = (struct request){ .client = rq->client, .hdr = &run->hdr };
+    run->sim = sim;
+    run->domain = d;
+    run->nr = req->nr_scripts;
+    run->timeout_ms = req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+
+    char err[512] = "";
+    int rc = parse_scripts(run, req, rq->len, err, sizeof(err));
+    for (unsigned int i = 0; !rc && i < run->nr; i++) {
+        run->vcpu[i] = (struct vcpu_run){ .run = run, .vcpu_id = i,
+                                          .script = run->vcpu[i].script };
+        rc = -hvio_vcpu_get(sim->host, d->domid, i, &run->vcpu[i].vcpu);
+    }
+    if (rc) {
+        for (unsigned int i = 0; i < run->nr; i++) {
+            hvio_vcpu_put(run->vcpu[i].vcpu);
+            guest_script_free(run->vcpu[i].script);
+        }
+        free(run);
+        size_t n = strlen(err);
+        char msg[sizeof(struct xensim_hdr) + sizeof(err)];
+        memcpy(msg + sizeof(struct xensim_hdr), err, n + 1);
+        reply(rq, msg, sizeof(struct xensim_hdr) + n + 1, rc, NULL, 0);
+        return;
+    }
+
+    pthread_mutex_lock(&d->lock);
+    d->runners++;
+    pthread_mutex_unlock(&d->lock);
+    rq->client->busy = true;
+    for (unsigned int i = 0; i < run->nr; i++)
+        pthread_create(&run->vcpu[i].thread, NULL, vcpu_thread, &run->vcpu[i]);
+    pthread_t coord;
+    pthread_create(&coord, NULL, coordinator, run);
+    pthread_detach(coord);
+}

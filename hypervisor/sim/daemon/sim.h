@@ -1,0 +1,84 @@
+/*
+ * The xensim daemon's state: the hypervisor core, the simulated domains
+ * (guest RAM, vCPU doorbells, pause, interrupt log), the event channel
+ * table, the shared-page pool and the xenstore.
+ */
+#ifndef XENSIM_SIM_H
+#define XENSIM_SIM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "evtchn_table.h"
+#include "hvio.h"
+#include "xensim_proto.h"
+
+struct xs_sim;
+
+#define SIM_IRQ_LOG_SIZE 4096
+
+struct sim_vcpu {
+    int doorbell; /* eventfd: read to block, write to wake */
+};
+
+struct sim_domain {
+    domid_t domid;
+    char name[XENSIM_NAME_MAX];
+    uint32_t type; /* enum xensim_domain_type, 0 for dom0 */
+    unsigned int nr_vcpus;
+    uint64_t memory_bytes;
+    int ram_fd;   /* memfd holding guest RAM, -1 for dom0 */
+    uint8_t *ram;
+
+    struct sim_vcpu vcpu[HVIO_MAX_VCPUS];
+
+    pthread_mutex_t lock; /* guards what follows */
+    pthread_cond_t changed; /* pause lifted, interrupt recorded, crash */
+    unsigned int pause_count;
+    bool crashed;
+    char crash_reason[128];
+    unsigned int nr_irqs; /* total recorded; the log keeps the last SIM_IRQ_LOG_SIZE */
+    struct xensim_irq_record irq[SIM_IRQ_LOG_SIZE];
+    unsigned int runners; /* guest-run threads using this domain */
+};
+
+struct sim_page {
+    void *addr;
+    int fd;
+};
+
+struct sim {
+    struct hvio_host *host;
+    struct evtchn_table *evtchn;
+    struct xs_sim *xs; /* NULL when running without a store */
+
+    pthread_mutex_t lock; /* guards domains[] and pages */
+    struct sim_domain *domains[DOMID_FIRST_RESERVED];
+    struct sim_page *pages;
+    unsigned int nr_pages, cap_pages;
+
+    /* Main loop only. */
+    bool stopping;   /* XENSIM_SHUTDOWN or a signal */
+    int wake_fd;     /* eventfd: a guest run finished, look for idle closing clients */
+};
+
+/* ---- platform.c ---- */
+extern const struct hvio_platform_ops sim_platform_ops;
+/* The memfd behind a page the core allocated, or -1. */
+int sim_page_fd(struct sim *sim, const void *page);
+
+/* ---- domains.c ---- */
+int sim_init(struct sim *sim, const char *xenstore_path);
+void sim_fini(struct sim *sim);
+/* Create a domain (domid 0: pick one).  Returns the domid or -errno. */
+int sim_domain_create(struct sim *sim, const char *name, uint32_t type,
+                      unsigned int vcpus, uint64_t memory_bytes, domid_t domid);
+int sim_domain_destroy(struct sim *sim, domid_t domid);
+/* The domain, or NULL; valid until sim_domain_destroy() returns. */
+struct sim_domain *sim_domain_get(struct sim *sim, domid_t domid);
+int sim_domain_by_name(struct sim *sim, const char *name);
+/* Record an interrupt and wake waiters. */
+void sim_domain_irq(struct sim_domain *d, const struct xensim_irq_record *rec);
+
+#endif

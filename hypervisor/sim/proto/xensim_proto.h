@@ -1,0 +1,251 @@
+/*
+ * The xensim wire protocol, spoken between the simulator daemon and its
+ * clients: the drop-in Xen libraries (one connection per handle) and the
+ * `xensim` CLI.
+ *
+ * Transport: a unix SOCK_SEQPACKET socket (path in $XENSIM_SOCKET), one
+ * message per request and one per reply, file descriptors passed with
+ * SCM_RIGHTS.  Every message starts with struct xensim_hdr; `len` counts the
+ * whole message.  Integers are host-endian (both ends are on one machine).
+ * A request the daemon cannot parse gets a reply with err = EINVAL, or the
+ * connection is closed; it never takes the daemon down.
+ *
+ * The first request on a connection is XENSIM_HELLO.  Until then, nothing
+ * else is accepted.  Each connection acts as one domain (dom0 unless HELLO
+ * says otherwise) and may be restricted to one target domain, as the real
+ * libraries' *_restrict calls do.
+ */
+#ifndef XENSIM_PROTO_H
+#define XENSIM_PROTO_H
+
+#include <stdint.h>
+
+#define XENSIM_PROTO_VERSION 1
+#define XENSIM_MSG_MAX 65536u /* bytes, header included */
+#define XENSIM_MAX_FDS 4      /* per message */
+#define XENSIM_SOCKET_ENV "XENSIM_SOCKET"
+#define XENSIM_DOMID_ENV "XENSIM_DOMID" /* optional: act as this domain */
+
+enum xensim_msg_type {
+    XENSIM_HELLO = 1,
+
+    /* libxendevicemodel */
+    XENSIM_DM_OP = 0x100,
+    XENSIM_DM_RESTRICT,
+
+    /* libxenforeignmemory */
+    XENSIM_FMEM_MAP = 0x200,
+    XENSIM_FMEM_MAP_RESOURCE,
+    XENSIM_FMEM_RESOURCE_SIZE,
+    XENSIM_FMEM_RESTRICT,
+
+    /* libxenevtchn */
+    XENSIM_EVTCHN_BIND_INTERDOMAIN = 0x300,
+    XENSIM_EVTCHN_BIND_UNBOUND,
+    XENSIM_EVTCHN_UNBIND,
+    XENSIM_EVTCHN_NOTIFY,
+    XENSIM_EVTCHN_RESTRICT,
+
+    /* the xensim CLI and tests */
+    XENSIM_DOMAIN_CREATE = 0x400,
+    XENSIM_DOMAIN_DESTROY,
+    XENSIM_DOMAIN_LIST,
+    XENSIM_GUEST_RUN,
+    XENSIM_IRQ_LOG,
+    XENSIM_SHUTDOWN,
+};
+
+struct xensim_hdr {
+    uint32_t type;   /* enum xensim_msg_type; replies echo it */
+    uint32_t len;    /* whole message, header included */
+    uint32_t seq;    /* echoed in the reply */
+    int32_t err;     /* replies: 0 or a positive errno */
+};
+
+/* ---- XENSIM_HELLO ---- */
+
+enum xensim_client_kind {
+    XENSIM_CLIENT_DEVICEMODEL = 1,
+    XENSIM_CLIENT_FOREIGNMEMORY,
+    XENSIM_CLIENT_EVTCHN,
+    XENSIM_CLIENT_CONTROL,
+};
+
+struct xensim_hello {
+    struct xensim_hdr hdr;
+    uint32_t version;  /* XENSIM_PROTO_VERSION */
+    uint32_t kind;     /* enum xensim_client_kind */
+    uint32_t domid;    /* the domain this client acts as (0: dom0) */
+    uint32_t pid;      /* for logs */
+};
+/*
+ * Reply: a bare header.  For XENSIM_CLIENT_EVTCHN it carries one fd: the
+ * handle's event socket (SOCK_STREAM).  The daemon writes a pending port to
+ * it as a uint32_t, after which that port is masked; the client writes a
+ * uint32_t port to it to unmask, as with Linux's /dev/xen/evtchn.
+ */
+
+/* ---- XENSIM_DM_OP: HYPERVISOR_dm_op ---- */
+
+#define XENSIM_DM_MAX_BUFS 4
+
+struct xensim_dm_op {
+    struct xensim_hdr hdr;
+    uint32_t domid;
+    uint32_t nr_bufs;
+    uint32_t buf_size[XENSIM_DM_MAX_BUFS];
+    /* followed by the buffers' bytes, back to back; buf 0 is a struct xen_dm_op */
+};
+/* Reply: the same layout, with the buffers as the hypervisor left them. */
+
+/* ---- XENSIM_*_RESTRICT ---- */
+
+struct xensim_restrict {
+    struct xensim_hdr hdr;
+    uint32_t domid;
+};
+
+/* ---- XENSIM_FMEM_MAP: map guest frames ---- */
+
+/* Per request, so that the reply (header + 16 bytes a frame) fits a message. */
+#define XENSIM_FMEM_MAX_PAGES 4094
+
+struct xensim_fmem_map {
+    struct xensim_hdr hdr;
+    uint32_t domid;
+    uint32_t prot;  /* PROT_READ / PROT_WRITE */
+    uint32_t nr;
+    uint32_t pad;
+    uint64_t gfn[];  /* nr frames */
+};
+
+/* Where one requested frame lives: in which passed fd, at what offset. */
+struct xensim_frame {
+    int32_t err;      /* 0, or a positive errno for this frame */
+    uint32_t fd_index;
+    uint64_t offset;  /* byte offset of the frame in that fd */
+};
+
+/*
+ * A frame whose fd did not fit the reply's XENSIM_MAX_FDS gets err = E2BIG:
+ * the client asks again for those frames.  prot carries only PROT_READ and
+ * PROT_WRITE.
+ */
+struct xensim_fmem_map_reply {
+    struct xensim_hdr hdr;
+    uint32_t nr;
+    uint32_t nr_fds;  /* fds passed with this message */
+    struct xensim_frame frame[];
+};
+
+/* ---- XENSIM_FMEM_MAP_RESOURCE / _RESOURCE_SIZE: acquire_resource ---- */
+
+struct xensim_fmem_resource {
+    struct xensim_hdr hdr;
+    uint32_t domid;
+    uint32_t type;      /* XENMEM_resource_* */
+    uint32_t id;
+    uint32_t pad;
+    uint64_t frame;
+    uint64_t nr_frames;
+};
+
+/*
+ * MAP_RESOURCE reply: the frames, each in its own fd; a request asks for at
+ * most XENSIM_MAX_FDS frames.  RESOURCE_SIZE is sent with frame = nr_frames
+ * = 0 and answers in `size`.  Error replies may be a bare header.
+ */
+struct xensim_fmem_resource_reply {
+    struct xensim_hdr hdr;
+    uint32_t nr_frames;
+    uint32_t pad;
+    uint64_t size;      /* RESOURCE_SIZE: bytes */
+    struct xensim_frame frame[XENSIM_MAX_FDS];
+};
+
+/* ---- event channels ---- */
+
+struct xensim_evtchn {
+    struct xensim_hdr hdr;
+    uint32_t domid;       /* BIND_INTERDOMAIN, BIND_UNBOUND: the remote domain */
+    uint32_t port;        /* BIND_INTERDOMAIN: remote port; UNBIND, NOTIFY: local port */
+};
+
+/*
+ * Reply to a bind: `port` is the new local port.  When the remote end is a
+ * hypervisor channel that wakes a vCPU, the reply also carries that vCPU's
+ * doorbell (an eventfd): the client notifies by writing 1 to it, which
+ * wakes the vCPU without a round trip through the daemon.
+ */
+struct xensim_evtchn_reply {
+    struct xensim_hdr hdr;
+    uint32_t port;
+    uint32_t has_doorbell;
+};
+
+/* ---- CLI: domains ---- */
+
+#define XENSIM_NAME_MAX 64
+
+enum xensim_domain_type { XENSIM_DOMAIN_HVM = 1, XENSIM_DOMAIN_PVH = 2 };
+
+struct xensim_domain_create {
+    struct xensim_hdr hdr;
+    char name[XENSIM_NAME_MAX]; /* NUL-terminated */
+    uint32_t type;              /* enum xensim_domain_type */
+    uint32_t vcpus;
+    uint64_t memory_bytes;
+    uint32_t domid;             /* 0: the daemon picks the lowest free id >= 1 */
+    uint32_t pad;
+};
+/* Reply: struct xensim_domain_info. */
+
+struct xensim_domain_info {
+    struct xensim_hdr hdr;
+    char name[XENSIM_NAME_MAX];
+    uint32_t domid;
+    uint32_t type;
+    uint32_t vcpus;
+    uint32_t nr_servers;
+    uint64_t memory_bytes;
+};
+
+struct xensim_domain_ref {
+    struct xensim_hdr hdr;
+    uint32_t domid;
+    uint32_t pad;
+};
+/* DOMAIN_LIST reply: header, uint32_t count, then count domain_info bodies. */
+
+/* ---- CLI: guest scripts ---- */
+
+/*
+ * Run one script per vCPU, concurrently.  The request carries the scripts'
+ * names and texts; the reply arrives when all have finished.
+ */
+struct xensim_guest_run {
+    struct xensim_hdr hdr;
+    uint32_t domid;
+    uint32_t nr_scripts;     /* at most the domain's vCPU count */
+    uint32_t timeout_ms;     /* whole run; 0: the daemon's default */
+    uint32_t pad;
+    /* followed by nr_scripts records: uint32_t name_len, uint32_t text_len, name, text */
+};
+
+/*
+ * Reply: err = 0 when every line held.  The body is a NUL-terminated report,
+ * one line per failure: "FILE:LINE: expected X, got Y" (or what went wrong).
+ */
+
+/* ---- CLI/tests: interrupts recorded for a domain ---- */
+
+struct xensim_irq_record {
+    uint32_t kind;     /* enum hvio_irq_kind */
+    uint32_t line;     /* ISA irq, or (device << 2 | intx) for INTx */
+    uint32_t level;
+    uint32_t msi_data;
+    uint64_t msi_addr;
+};
+/* XENSIM_IRQ_LOG request: xensim_domain_ref; reply: header, uint32_t count, records. */
+
+#endif /* XENSIM_PROTO_H */
