@@ -113,7 +113,7 @@ int dm_destroy(struct fixture *f, domid_t caller, domid_t target, ioservid_t id)
 ioservid_t server_with_range(struct fixture *f, uint8_t handle_bufioreq,
                              uint32_t type, uint64_t start, uint64_t end)
 {
-    ioservid_t id;
+    ioservid_t id = HVIO_MAX_SERVERS; /* set by a successful create */
 
     assert_int_equal(dm_create(f, DOM0, GUEST, handle_bufioreq, &id), 0);
     assert_int_equal(dm_map(f, DOM0, GUEST, id, type, start, end), 0);

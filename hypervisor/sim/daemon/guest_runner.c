@@ -56,16 +56,8 @@ static int op_emulate(void *ctx, ioreq_t *p)
 
     if (!wait_runnable(d))
         return -EIO;
-    int rc = hvio_emulate(vr->vcpu, p);
-    /* Nobody served a string read: the guest buffer reads all ones. */
-    if (rc == HVIO_UNHANDLED && p->data_is_ptr && p->dir == IOREQ_READ) {
-        uint64_t bytes = (uint64_t)p->count * p->size;
-        uint64_t first = p->df ? p->data - bytes + p->size : p->data;
-
-        if (first <= d->memory_bytes && bytes <= d->memory_bytes - first)
-            memset(d->ram + first, 0xff, bytes);
-    }
-    return rc;
+    /* An unserved string read: the interpreter fills the buffer with ones. */
+    return hvio_emulate(vr->vcpu, p);
 }
 
 static int op_mem(struct vcpu_run *vr, uint64_t gpa, size_t len, bool write,
@@ -159,6 +151,23 @@ static int op_timeoffset(void *ctx, int64_t delta)
     return wait_runnable(vr->run->domain) ? hvio_send_timeoffset(vr->vcpu, delta) : -EIO;
 }
 
+/* Sleep, but wake up (with -EIO) when the domain crashes or goes. */
+static int op_sleep(void *ctx, unsigned int ms)
+{
+    struct vcpu_run *vr = ctx;
+    struct sim_domain *d = vr->run->domain;
+    struct timespec deadline;
+
+    deadline_after(&deadline, ms);
+    pthread_mutex_lock(&d->lock);
+    while (!d->crashed &&
+           pthread_cond_timedwait(&d->changed, &d->lock, &deadline) != ETIMEDOUT)
+        ;
+    int rc = d->crashed ? -EIO : 0;
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
 static void *vcpu_thread(void *arg)
 {
     struct vcpu_run *vr = arg;
@@ -167,6 +176,7 @@ static void *vcpu_thread(void *arg)
         .ctx = vr, .emulate = op_emulate, .mem_read = op_mem_read,
         .mem_write = op_mem_write, .wait_irq = op_wait_irq,
         .invalidate = op_invalidate, .timeoffset = op_timeoffset,
+        .sleep = op_sleep,
     };
 
     vr->failures = guest_script_run(vr->script, &ops, vr->report, sizeof(vr->report));
@@ -267,8 +277,9 @@ static int parse_scripts(struct guest_run *run, const struct xensim_guest_run *r
         memcpy(&name_len, p, sizeof(name_len));
         memcpy(&text_len, p + sizeof(name_len), sizeof(text_len));
         p += 2 * sizeof(uint32_t);
-        if (name_len == 0 || name_len > 4096 || (size_t)(end - p) < (size_t)name_len + text_len)
-            return EINVAL;
+        if (name_len == 0 || name_len > 4096 || (size_t)(end - p) < (size_t)name_len + text_len ||
+            memchr(p, 0, (size_t)name_len + text_len))
+            return EINVAL; /* lengths that lie, or NULs that would cut text short */
 
         char *name = strndup(p, name_len), *text = strndup(p + name_len, text_len);
         int rc = name && text ? guest_script_parse(name, text, &run->vcpu[i].script, err, errlen)

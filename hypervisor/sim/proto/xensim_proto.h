@@ -215,7 +215,11 @@ struct xensim_domain_ref {
     uint32_t domid;
     uint32_t pad;
 };
-/* DOMAIN_LIST reply: header, uint32_t count, then count domain_info bodies. */
+/*
+ * DOMAIN_LIST reply: header, uint32_t count, then count domain_info bodies
+ * (each without its header), packed: read them with memcpy, they are not
+ * 8-byte aligned.  Dom0 has type 0.
+ */
 
 /* ---- CLI: guest scripts ---- */
 
@@ -233,8 +237,11 @@ struct xensim_guest_run {
 };
 
 /*
- * Reply: err = 0 when every line held.  The body is a NUL-terminated report,
- * one line per failure: "FILE:LINE: expected X, got Y" (or what went wrong).
+ * Reply: err = 0 when every line held; EIO when an expectation failed, the
+ * run stopped or timed out; EINVAL for a malformed request or a script that
+ * does not parse; ESRCH for no such domain.  The body is a NUL-terminated
+ * report, one line per failure: "FILE:LINE: expected X, got Y" (or what went
+ * wrong, or the parse error).
  */
 
 /* ---- CLI/tests: interrupts recorded for a domain ---- */
@@ -246,6 +253,9 @@ struct xensim_irq_record {
     uint32_t msi_data;
     uint64_t msi_addr;
 };
-/* XENSIM_IRQ_LOG request: xensim_domain_ref; reply: header, uint32_t count, records. */
+/*
+ * XENSIM_IRQ_LOG request: xensim_domain_ref; reply: header, uint32_t count,
+ * then the most recent records, oldest first, packed (read with memcpy).
+ */
 
 #endif /* XENSIM_PROTO_H */
