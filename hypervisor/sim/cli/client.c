@@ -56,7 +56,7 @@ long xensim_client_call(struct xensim_client *c, void *req, size_t req_len,
         return rc == -EPIPE ? -ECONNRESET : rc;
     if ((rc = wait_readable(c->fd, timeout_ms)))
         return rc;
-    long n = proto_recv(c->fd, c->buf, XENSIM_MSG_MAX, fds, &nr_fds);
+    long n = proto_recv(c->fd, c->buf, XENSIM_MSG_MAX, fds, &nr_fds, false);
     for (unsigned int i = 0; i < nr_fds; i++) /* control replies carry none */
         close(fds[i]);
     if (n == 0 || n == -ECONNRESET)

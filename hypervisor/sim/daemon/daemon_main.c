@@ -57,7 +57,8 @@ static int listen_on(const char *path)
 
 static int watch(struct daemon *dm, int fd, struct watch *w)
 {
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+    /* Event sockets: only while a port waits for an unmask (sim_client_waiting). */
+    struct epoll_event ev = { .events = w->kind == WATCH_EVENTS ? 0 : EPOLLIN, .data.ptr = w };
 
     return epoll_ctl(dm->epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
@@ -101,7 +102,8 @@ static void drain_wake(struct daemon *dm)
 
 static void accept_client(struct daemon *dm)
 {
-    int fd = accept4(dm->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    /* Non-blocking: a client that stops reading must not stall the loop (see reply()). */
+    int fd = accept4(dm->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
     if (fd < 0)
         return;
@@ -120,11 +122,13 @@ static void serve_client(struct daemon *dm, struct client *c)
     int fds[XENSIM_MAX_FDS];
     unsigned int nr_fds = 0;
     bool had_events = c->events >= 0;
-    long n = proto_recv(c->fd, dm->msg, XENSIM_MSG_MAX, fds, &nr_fds);
+    long n = proto_recv(c->fd, dm->msg, XENSIM_MSG_MAX, fds, &nr_fds, false);
 
     /* Clients never send fds: refuse them quietly. */
     for (unsigned int i = 0; i < nr_fds; i++)
         close(fds[i]);
+    if (n == -EAGAIN)
+        return; /* nothing after all */
     if (n <= 0) {
         drop_client(dm, c); /* closed, broken, or a malformed message */
         return;
@@ -184,6 +188,7 @@ static int setup(struct daemon *dm, const char *dir)
     dm->sim.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     dm->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
     dm->epoll = epoll_create1(EPOLL_CLOEXEC);
+    dm->sim.epoll = dm->epoll;
     dm->listen_fd = listen_on(control);
     dm->watch_listen = (struct watch){ WATCH_LISTEN, NULL };
     dm->watch_signal = (struct watch){ WATCH_LISTEN, NULL };

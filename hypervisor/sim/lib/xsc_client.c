@@ -1,6 +1,7 @@
 /* The drop-in libraries' connection to the xensim daemon; see xsc_client.h. */
 #define _GNU_SOURCE
 #include "xsc_client.h"
+#include "proto_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,80 +25,13 @@ void xsc_close_fds(const int *fds, unsigned int n)
             close(fds[i]);
 }
 
-static int send_msg(int sock, const void *buf, size_t len)
-{
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    ssize_t n;
-
-    do
-        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-    if ((size_t)n != len) { /* cannot happen on SOCK_SEQPACKET */
-        errno = EIO;
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * Receive one message.  Returns its length (0: orderly close) or -1; fds
- * that came with it are stored in fds[] (closing any beyond `max_fds`) and
- * counted in *nr_fds, even on a truncated message (then *trunc is set).
- */
-static ssize_t recv_msg(int sock, bool cloexec, void *buf, size_t size, int *fds,
-                        unsigned int max_fds, unsigned int *nr_fds, bool *trunc)
-{
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * XENSIM_MAX_FDS)];
-    } cbuf;
-    struct iovec iov = { .iov_base = buf, .iov_len = size };
-    struct msghdr mh = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = cbuf.buf,
-        .msg_controllen = sizeof(cbuf.buf),
-    };
-    ssize_t n;
-
-    *nr_fds = 0;
-    *trunc = false;
-    do
-        n = recvmsg(sock, &mh, cloexec ? MSG_CMSG_CLOEXEC : 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        const unsigned char *data = CMSG_DATA(cm);
-        for (size_t i = 0; i < count; i++) {
-            int fd;
-            memcpy(&fd, data + i * sizeof(int), sizeof(int));
-            if (*nr_fds < max_fds)
-                fds[(*nr_fds)++] = fd;
-            else
-                close(fd);
-        }
-    }
-    if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-        *trunc = true;
-    return n;
-}
-
 long xsc_call(struct xsc_conn *c, void *req, size_t req_len, void *reply, size_t reply_size,
               size_t min_len, int *fds, unsigned int *nr_fds)
 {
     struct xensim_hdr *h = req;
     int got[XENSIM_MAX_FDS];
     unsigned int nr_got = 0;
-    bool trunc = false;
-    ssize_t n;
+    long n;
 
     if (nr_fds)
         *nr_fds = 0;
@@ -118,8 +52,9 @@ long xsc_call(struct xsc_conn *c, void *req, size_t req_len, void *reply, size_t
     h->len = (uint32_t)req_len;
     h->seq = seq;
     h->err = 0;
-    if (send_msg(c->sock, req, req_len) < 0) {
-        int e = errno;
+    int rc = proto_send(c->sock, req, req_len, NULL, 0);
+    if (rc < 0) {
+        int e = -rc;
         if (e != ENOMEM && e != ENOBUFS) { /* EPIPE, ECONNRESET, ...: daemon gone */
             c->broken = true;
             e = EIO;
@@ -129,10 +64,9 @@ long xsc_call(struct xsc_conn *c, void *req, size_t req_len, void *reply, size_t
         return -1;
     }
     /* `reply` may alias `req`: nothing of the request is read after this. */
-    n = recv_msg(c->sock, c->cloexec, reply, reply_size, got, XENSIM_MAX_FDS, &nr_got, &trunc);
+    n = proto_recv(c->sock, reply, reply_size, got, &nr_got, !c->cloexec);
     const struct xensim_hdr *rh = reply;
-    if (n <= 0 || trunc || (size_t)n < sizeof(*rh) || rh->len != (uint32_t)n ||
-        rh->seq != seq || rh->type != type) {
+    if (n <= 0 || rh->seq != seq || rh->type != type) {
         xsc_close_fds(got, nr_got);
         c->broken = true;
         pthread_mutex_unlock(&c->lock);

@@ -60,7 +60,8 @@ static unsigned int collect_fds(struct msghdr *mh, int *fds, bool keep)
     return n;
 }
 
-long proto_recv(int sock, void *buf, size_t size, int *fds, unsigned int *nr_fds)
+long proto_recv(int sock, void *buf, size_t size, int *fds, unsigned int *nr_fds,
+                bool inherit_fds)
 {
     union {
         char buf[CMSG_SPACE(sizeof(int) * XENSIM_MAX_FDS * 2)];
@@ -73,7 +74,7 @@ long proto_recv(int sock, void *buf, size_t size, int *fds, unsigned int *nr_fds
     ssize_t n;
 
     do {
-        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        n = recvmsg(sock, &mh, inherit_fds ? 0 : MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return -errno;
