@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,7 +21,15 @@ int reply(struct request *rq, void *msg, size_t len, int err, const int *fds,
     hdr->len = (uint32_t)len;
     hdr->seq = rq->hdr->seq;
     hdr->err = err;
-    return proto_send(rq->client->fd, msg, len, fds, nr_fds);
+    int rc = proto_send(rq->client->fd, msg, len, fds, nr_fds);
+    /*
+     * Client sockets are non-blocking: one that does not read its replies
+     * must not stall the daemon.  A reply that cannot go out ends the
+     * connection (the main loop then sees EOF and drops the client).
+     */
+    if (rc < 0)
+        shutdown(rq->client->fd, SHUT_RDWR);
+    return rc;
 }
 
 int reply_error(struct request *rq, int err)
@@ -131,17 +140,41 @@ void client_dispatch(struct client *c, const void *msg, size_t len)
     reply_error(&rq, EOPNOTSUPP);
 }
 
-/* The client wrote ports to its event socket: unmask each. */
+/* Called by the event channel table, under its lock, from any thread. */
+unsigned int sim_client_take_unmasks(struct evtchn_client *ec, evtchn_port_t *ports,
+                                     unsigned int max)
+{
+    struct client *c = (struct client *)ec;
+    ssize_t n = c->events >= 0 ? read(c->events, ports, max * sizeof(*ports)) : -1;
+
+    /* A partial port at the end is a broken client: drop it. */
+    return n > 0 ? (unsigned int)((size_t)n / sizeof(*ports)) : 0;
+}
+
+/*
+ * Called by the event channel table, under its lock, from any thread: the
+ * main loop watches the event socket for unmasks only while the client has
+ * a latched event (lazy unmasking, evtchn_table.h); otherwise the next
+ * event to the client takes its unmasks, and no third thread wakes up.
+ */
+void sim_client_waiting(struct evtchn_client *ec, int delta)
+{
+    struct client *c = (struct client *)ec;
+    unsigned int before = c->waiting;
+
+    c->waiting += (unsigned int)delta;
+    if ((before == 0) != (c->waiting == 0) && c->events >= 0) {
+        /* ENOENT: the client is being dropped, its socket no longer watched. */
+        struct epoll_event ev = { .events = c->waiting ? EPOLLIN : 0,
+                                  .data.ptr = &c->watch_events };
+        epoll_ctl(c->sim->epoll, EPOLL_CTL_MOD, c->events, &ev);
+    }
+}
+
+/* The client wrote unmasks while it had a latched event (or hung up). */
 void client_unmask_events(struct client *c)
 {
-    uint32_t ports[64];
-    ssize_t n;
-
-    while ((n = read(c->events, ports, sizeof(ports))) > 0) {
-        /* A partial port at the end is a broken client: drop it. */
-        for (size_t i = 0; i < (size_t)n / sizeof(ports[0]); i++)
-            evtchn_unmask(c->sim->evtchn, (struct evtchn_client *)c, c->domid, ports[i]);
-    }
+    evtchn_client_take_unmasks(c->sim->evtchn, (struct evtchn_client *)c, c->domid);
 }
 
 struct client *client_new(struct sim *sim, int fd)

@@ -28,6 +28,7 @@ struct client {
     int restricted_to;       /* domid, or -1 */
     bool busy;               /* a guest run replies later from its thread */
     bool closing;            /* close once no longer busy */
+    unsigned int waiting;    /* masked ports with an event: under the evtchn table lock */
     struct client *next;
 };
 
@@ -62,6 +63,9 @@ void client_dispatch(struct client *c, const void *msg, size_t len);
 void client_unmask_events(struct client *c);
 /* Queue a port on a client's event socket (the event table's callback). */
 void sim_client_deliver(struct evtchn_client *c, evtchn_port_t port);
+unsigned int sim_client_take_unmasks(struct evtchn_client *c, evtchn_port_t *ports,
+                                     unsigned int max);
+void sim_client_waiting(struct evtchn_client *c, int delta);
 
 /* guest_runner.c: run scripts on vCPU threads; replies when all are done. */
 void guest_run_start(struct request *rq);

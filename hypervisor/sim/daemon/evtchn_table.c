@@ -66,6 +66,13 @@ static int alloc_port(struct evtchn_table *t, domid_t domid)
     return -ENOSPC;
 }
 
+static void set_pending(struct evtchn_table *t, struct port *p, bool pending)
+{
+    if (p->pending != pending && p->owner && t->cb.waiting)
+        t->cb.waiting(t->cb.ctx, p->owner, pending ? 1 : -1);
+    p->pending = pending;
+}
+
 /* Close one end: as in Xen, the other end goes back to unbound. */
 static void close_port(struct evtchn_table *t, domid_t domid, struct port *p)
 {
@@ -76,9 +83,11 @@ static void close_port(struct evtchn_table *t, domid_t domid, struct port *p)
             peer->state = EVTCHN_UNBOUND;
             peer->remote_domid = domid;
             peer->remote_port = 0;
-            peer->masked = peer->pending = false;
+            set_pending(t, peer, false);
+            peer->masked = false;
         }
     }
+    set_pending(t, p, false);
     *p = (struct port){ .state = EVTCHN_FREE };
 }
 
@@ -138,6 +147,9 @@ void evtchn_free_hypervisor(struct evtchn_table *t, domid_t domid,
     pthread_mutex_unlock(&t->lock);
 }
 
+static void take_unmasks_locked(struct evtchn_table *t, struct evtchn_client *c,
+                                domid_t local);
+
 /* An event arrives at `p` (the receiving end). */
 static void raise(struct evtchn_table *t, domid_t domid, struct port *p,
                   evtchn_port_t port)
@@ -145,8 +157,11 @@ static void raise(struct evtchn_table *t, domid_t domid, struct port *p,
     if (p->hypervisor) {
         t->cb.kick(t->cb.ctx, domid, p->vcpu);
     } else if (p->owner) {
+        /* The client may have unmasked it since (once is enough: see waiting). */
+        if (p->masked && !p->pending)
+            take_unmasks_locked(t, p->owner, domid);
         if (p->masked) {
-            p->pending = true;
+            set_pending(t, p, true);
         } else {
             p->masked = true;
             t->cb.deliver(t->cb.ctx, p->owner, port);
@@ -248,17 +263,46 @@ int evtchn_notify(struct evtchn_table *t, struct evtchn_client *c, domid_t local
     return p ? 0 : -ENOTCONN;
 }
 
-void evtchn_unmask(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
-                   evtchn_port_t port)
+static void unmask_locked(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
+                          evtchn_port_t port)
 {
-    pthread_mutex_lock(&t->lock);
     struct port *p = owned(t, c, local, port);
     if (p && p->pending) {
-        p->pending = false;
+        set_pending(t, p, false);
         t->cb.deliver(t->cb.ctx, c, port); /* stays masked */
     } else if (p) {
         p->masked = false;
     }
+}
+
+void evtchn_unmask(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
+                   evtchn_port_t port)
+{
+    pthread_mutex_lock(&t->lock);
+    unmask_locked(t, c, local, port);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void take_unmasks_locked(struct evtchn_table *t, struct evtchn_client *c,
+                                domid_t local)
+{
+    evtchn_port_t ports[64];
+    unsigned int n;
+
+    if (!t->cb.take_unmasks)
+        return;
+    do {
+        n = t->cb.take_unmasks(t->cb.ctx, c, ports, 64);
+        for (unsigned int i = 0; i < n; i++)
+            unmask_locked(t, c, local, ports[i]);
+    } while (n == 64);
+}
+
+void evtchn_client_take_unmasks(struct evtchn_table *t, struct evtchn_client *c,
+                                domid_t local)
+{
+    pthread_mutex_lock(&t->lock);
+    take_unmasks_locked(t, c, local);
     pthread_mutex_unlock(&t->lock);
 }
 

@@ -7,6 +7,14 @@
  * socket and the port stays masked until the client unmasks it, as Linux's
  * evtchn device does).
  *
+ * Unmasking can be lazy (the take_unmasks and waiting callbacks): a
+ * client's unmask requests stay in its queue until an event finds one of
+ * its ports masked, and are taken then, before deciding whether to deliver
+ * or latch that event; only while an event is latched on a masked port must
+ * the owner take them as they come (evtchn_client_take_unmasks).  A
+ * synchronous ioreq round trip then needs no third thread: the vCPU that
+ * sends the next request applies the emulator's unmask itself.
+ *
  * Thread-safe.  Callbacks run with the table's lock held and must not call
  * back into the table.
  */
@@ -30,6 +38,18 @@ struct evtchn_callbacks {
     void (*deliver)(void *ctx, struct evtchn_client *client, evtchn_port_t port);
     /* Wake a vCPU: an event reached one of the hypervisor's ports. */
     void (*kick)(void *ctx, domid_t domid, unsigned int vcpu_id);
+    /*
+     * Both or neither (lazy unmasking, see above).  take_unmasks: read,
+     * without blocking, up to `max` unmask requests the client has queued;
+     * returns how many.  waiting: the number of the client's masked ports
+     * with a latched event changed by `delta` (+1 or -1); while it is not
+     * zero, the client's queued unmasks must be taken as they arrive
+     * (evtchn_client_take_unmasks), else a latched event could stay
+     * undelivered.
+     */
+    unsigned int (*take_unmasks)(void *ctx, struct evtchn_client *client,
+                                 evtchn_port_t *ports, unsigned int max);
+    void (*waiting)(void *ctx, struct evtchn_client *client, int delta);
 };
 
 int evtchn_table_new(const struct evtchn_callbacks *cb, struct evtchn_table **out);
@@ -75,6 +95,9 @@ int evtchn_notify(struct evtchn_table *t, struct evtchn_client *c, domid_t local
 /* Re-enable delivery; a pending event is delivered now.  Unknown ports are ignored. */
 void evtchn_unmask(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
                    evtchn_port_t port);
+/* Apply the unmask requests the client has queued (lazy unmasking). */
+void evtchn_client_take_unmasks(struct evtchn_table *t, struct evtchn_client *c,
+                                domid_t local);
 /* The client went away: unbind everything it owned. */
 void evtchn_client_release(struct evtchn_table *t, struct evtchn_client *c);
 

@@ -4,14 +4,17 @@
  * failure report) is sent from the coordinating thread when all are done.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "guest_script.h"
+#include "proto_io.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define REPORT_MAX 8192
@@ -21,7 +24,7 @@ struct vcpu_run {
     unsigned int vcpu_id;
     struct hvio_vcpu *vcpu;
     struct guest_script *script;
-    unsigned int irq_cursor; /* interrupts already consumed by wait-irq */
+    unsigned int irq_cursor; /* interrupts seen: those before the run, and consumed by wait-irq */
     char report[REPORT_MAX];
     int failures;
     pthread_t thread;
@@ -212,6 +215,34 @@ static bool wait_all(struct guest_run *run)
     return timed_out;
 }
 
+/*
+ * Reply and let the client go (busy = false).  The client may send its next
+ * request as soon as it has the reply, so busy is cleared first, else that
+ * request could find the client still busy (EBUSY).  Once busy is clear the
+ * main loop may free a closing client: the reply goes out on a duplicate of
+ * its socket.
+ */
+static void send_reply(struct guest_run *run, void *msg, size_t len, int err)
+{
+    struct client *c = run->rq.client;
+    struct xensim_hdr *hdr = msg;
+    int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+
+    if (fd < 0) { /* no fd to spare: the old order, EBUSY possible */
+        reply(&run->rq, msg, len, err, NULL, 0);
+        __atomic_store_n(&c->busy, false, __ATOMIC_RELEASE);
+        return;
+    }
+    hdr->type = run->hdr.type;
+    hdr->len = (uint32_t)len;
+    hdr->seq = run->hdr.seq;
+    hdr->err = err;
+    __atomic_store_n(&c->busy, false, __ATOMIC_RELEASE);
+    if (proto_send(fd, msg, len, NULL, 0) < 0)
+        shutdown(fd, SHUT_RDWR); /* as reply() does: the client is dropped */
+    close(fd);
+}
+
 static void finish(struct guest_run *run, bool timed_out)
 {
     char *report = calloc(1, XENSIM_MSG_MAX);
@@ -234,16 +265,15 @@ static void finish(struct guest_run *run, bool timed_out)
     if (used >= XENSIM_MSG_MAX)
         used = XENSIM_MSG_MAX - 1;
 
-    struct request *rq = &run->rq;
+    struct xensim_hdr bare;
     if (report)
-        reply(rq, report, used + 1, failures || timed_out ? EIO : 0, NULL, 0);
+        send_reply(run, report, used + 1, failures || timed_out ? EIO : 0);
     else
-        reply_error(rq, ENOMEM);
+        send_reply(run, &bare, sizeof(bare), ENOMEM);
     free(report);
 
     struct sim_domain *d = run->domain;
     uint64_t one = 1;
-    __atomic_store_n(&rq->client->busy, false, __ATOMIC_RELEASE);
     if (write(run->sim->wake_fd, &one, sizeof(one)) < 0)
         perror("xensim: wake main loop");
     free(run);
@@ -342,6 +372,9 @@ void guest_run_start(struct request *rq)
 
     pthread_mutex_lock(&d->lock);
     d->runners++;
+    /* wait-irq waits for interrupts of this run, not of earlier ones. */
+    for (unsigned int i = 0; i < run->nr; i++)
+        run->vcpu[i].irq_cursor = d->nr_irqs;
     pthread_mutex_unlock(&d->lock);
     rq->client->busy = true;
     for (unsigned int i = 0; i < run->nr; i++)

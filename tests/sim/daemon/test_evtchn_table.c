@@ -17,6 +17,10 @@ struct recorder {
     unsigned int kicks;
     domid_t kick_domid;
     unsigned int kick_vcpu;
+    /* Lazy unmasking: client A's queued unmask requests, its waiting count. */
+    evtchn_port_t queued[8];
+    unsigned int nr_queued, takes;
+    int waiting;
 };
 
 static void deliver(void *ctx, struct evtchn_client *c, evtchn_port_t port)
@@ -42,22 +46,59 @@ static char client_a, client_b;
 #define A ((struct evtchn_client *)&client_a)
 #define B ((struct evtchn_client *)&client_b)
 
+/* Client A's unmask requests, as the daemon reads them off its event socket. */
+static unsigned int take_unmasks(void *ctx, struct evtchn_client *c, evtchn_port_t *ports,
+                                 unsigned int max)
+{
+    struct recorder *r = ctx;
+    unsigned int n = c == A && r->nr_queued < max ? r->nr_queued : 0;
+
+    r->takes++;
+    for (unsigned int i = 0; i < n; i++)
+        ports[i] = r->queued[i];
+    r->nr_queued -= n;
+    return n;
+}
+
+static void waiting(void *ctx, struct evtchn_client *c, int delta)
+{
+    struct recorder *r = ctx;
+
+    assert_ptr_equal(c, A);
+    r->waiting += delta;
+    assert_true(r->waiting >= 0);
+}
+
 struct world {
     struct recorder rec;
     struct evtchn_table *t;
 };
 
-static int setup(void **state)
+static int setup_with(void **state, bool lazy)
 {
     static struct world w;
 
     w = (struct world){ 0 };
     struct evtchn_callbacks cb = { .ctx = &w.rec, .deliver = deliver, .kick = kick };
+    if (lazy) {
+        cb.take_unmasks = take_unmasks;
+        cb.waiting = waiting;
+    }
     assert_int_equal(evtchn_table_new(&cb, &w.t), 0);
     assert_int_equal(evtchn_domain_add(w.t, DOM0), 0);
     assert_int_equal(evtchn_domain_add(w.t, GUEST), 0);
     *state = &w;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, false);
+}
+
+static int setup_lazy(void **state)
+{
+    return setup_with(state, true);
 }
 
 static int teardown(void **state)
@@ -224,6 +265,59 @@ static void test_port_space_exhaustion(void **state)
     assert_int_equal(evtchn_alloc_hypervisor(w->t, GUEST, 0, DOM0), last);
 }
 
+/*
+ * Lazy unmasking: unmask requests wait in the client's queue until an event
+ * finds the port masked (then they are taken first), or, while an event is
+ * latched on a masked port ("waiting"), until the daemon takes them.
+ */
+static void test_lazy_unmask(void **state)
+{
+    struct world *w = *state;
+    struct evtchn_binding b;
+    int gport = evtchn_alloc_hypervisor(w->t, GUEST, 0, DOM0);
+    int lport = evtchn_bind_interdomain(w->t, A, DOM0, GUEST, gport, &b);
+
+    evtchn_send_hypervisor(w->t, GUEST, gport);
+    assert_int_equal(w->rec.delivered, 1);
+    assert_int_equal(w->rec.takes, 0); /* not masked: nothing to take */
+
+    /* The client unmasked before the next event: that event is delivered. */
+    w->rec.queued[w->rec.nr_queued++] = (evtchn_port_t)lport;
+    evtchn_send_hypervisor(w->t, GUEST, gport);
+    assert_int_equal(w->rec.delivered, 2);
+    assert_int_equal(w->rec.nr_queued, 0);
+    assert_int_equal(w->rec.waiting, 0);
+
+    /* It did not: the event is latched, once, and the client is waiting. */
+    evtchn_send_hypervisor(w->t, GUEST, gport);
+    unsigned int takes = w->rec.takes;
+    evtchn_send_hypervisor(w->t, GUEST, gport);
+    assert_int_equal(w->rec.takes, takes); /* latched already: no need to look */
+    assert_int_equal(w->rec.delivered, 2);
+    assert_int_equal(w->rec.waiting, 1);
+
+    /* Its unmask, taken by the daemon, delivers the latched event. */
+    w->rec.queued[w->rec.nr_queued++] = (evtchn_port_t)lport;
+    evtchn_client_take_unmasks(w->t, A, DOM0);
+    assert_int_equal(w->rec.delivered, 3);
+    assert_ptr_equal(w->rec.to, A);
+    assert_int_equal(w->rec.port, lport);
+    assert_int_equal(w->rec.waiting, 0);
+
+    /* Latched events do not outlive their port. */
+    evtchn_send_hypervisor(w->t, GUEST, gport);
+    assert_int_equal(w->rec.waiting, 1);
+    evtchn_client_release(w->t, A);
+    assert_int_equal(w->rec.waiting, 0);
+    lport = evtchn_bind_interdomain(w->t, A, DOM0, GUEST, gport, &b);
+    evtchn_send_hypervisor(w->t, GUEST, gport);
+    evtchn_send_hypervisor(w->t, GUEST, gport);
+    assert_int_equal(w->rec.waiting, 1);
+    evtchn_domain_remove(w->t, GUEST);
+    assert_int_equal(w->rec.waiting, 0);
+    assert_int_equal(w->rec.delivered, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_freeing_or_removing_the_hypervisor_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_to_client_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_space_exhaustion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lazy_unmask, setup_lazy, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,9 @@
  *                 [--bufioreq off|legacy|atomic] [--ready-file PATH]
  *   mini_emulator --domid D --attach ID [--ready-file PATH]   (restart)
  *   --stall-after N: stop answering after N requests (to be killed mid-request)
+ *   --raise-isa-irq N: once enabled, assert ISA IRQ N (set_isa_irq_level N 1)
+ *                  and print "mini_emulator: set_isa_irq_level N 1: ok" or
+ *                  ": failed: ERRNO_NAME" on stderr; serving goes on either way
  *
  * Device: a register file.  A write stores the value at its address; a read
  * returns what was stored last, or, never written, a value derived from the
@@ -15,7 +18,8 @@
  * PCI config register 0: 0x11e81234 (vendor 1234 device 11e8), others 0.
  * String I/O (data_is_ptr) copies to/from guest memory, each element treated
  * as an access at the same port (PIO) or successive addresses (MMIO).
- * Buffered writes are applied in ring order.  SIGTERM/SIGINT: clean exit.
+ * Buffered writes are applied in ring order, and all those queued before a
+ * synchronous request first.  SIGTERM/SIGINT: clean exit.
  *
  * With --attach it takes over a server a previous instance created (the
  * server outlives its emulator, as on Xen), binds the vCPU ports again and
@@ -174,6 +178,8 @@ static void handle(struct emu *e, ioreq_t *p)
     e->served++;
 }
 
+static void drain_ring(struct emu *e);
+
 static void serve_vcpu(struct emu *e, unsigned int v, bool resume)
 {
     ioreq_t *slot = &e->iopage->vcpu_ioreq[v];
@@ -183,6 +189,12 @@ static void serve_vcpu(struct emu *e, unsigned int v, bool resume)
         return;
     if (e->stall_after && e->served >= e->stall_after)
         return; /* play dead: the test kills us now */
+    /*
+     * Posted writes the guest made before this request come first, as in
+     * QEMU: their event may still be on its way (or masked) behind ours.
+     */
+    if (e->bufpage)
+        drain_ring(e);
     slot->state = STATE_IOREQ_INPROCESS;
     ioreq_t req = *slot;
     handle(e, &req);
@@ -240,7 +252,8 @@ int main(int argc, char **argv)
         { "bufioreq", required_argument, NULL, 'b' },
         { "ready-file", required_argument, NULL, 'r' },
         { "attach", required_argument, NULL, 'a' },
-        { "stall-after", required_argument, NULL, 's' }, { NULL, 0, NULL, 0 },
+        { "stall-after", required_argument, NULL, 's' },
+        { "raise-isa-irq", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
     };
     static struct emu e;
     uint64_t ranges[3][8][2];
@@ -248,7 +261,7 @@ int main(int argc, char **argv)
     int bufioreq = HVM_IOREQSRV_BUFIOREQ_OFF, opt;
     const char *ready = NULL;
     bool have_domid = false;
-    int attach = -1;
+    int attach = -1, isa_irq = -1;
 
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         unsigned int bus, dev, fn, t;
@@ -288,6 +301,9 @@ int main(int argc, char **argv)
             break;
         case 's':
             e.stall_after = strtoull(optarg, NULL, 0);
+            break;
+        case 'i':
+            isa_irq = (int)strtol(optarg, NULL, 0);
             break;
         default:
             return 2;
@@ -335,6 +351,16 @@ int main(int argc, char **argv)
 
     if (xendevicemodel_set_ioreq_server_state(e.dm, e.domid, e.id, 1))
         return fail("enable");
+    if (isa_irq >= 0) {
+        int rc = xendevicemodel_set_isa_irq_level(e.dm, e.domid, (uint8_t)isa_irq, 1);
+        int err = errno;
+
+        if (rc)
+            fprintf(stderr, "mini_emulator: set_isa_irq_level %d 1: failed: %s\n", isa_irq,
+                    strerrorname_np(err) ? strerrorname_np(err) : "?");
+        else
+            fprintf(stderr, "mini_emulator: set_isa_irq_level %d 1: ok\n", isa_irq);
+    }
     unsigned int vcpus = 0;
     if (xendevicemodel_nr_vcpus(e.dm, e.domid, &vcpus))
         return fail("nr_vcpus");
@@ -374,7 +400,8 @@ int main(int argc, char **argv)
         if (port < 0)
             break;
         xenevtchn_unmask(e.xce, (evtchn_port_t)port);
-        if ((evtchn_port_t)port == e.buf_port && e.bufpage)
+        /* Posted writes come before any later synchronous access, as in QEMU. */
+        if (e.bufpage)
             drain_ring(&e);
         for (unsigned int v = 0; v < e.nr_vcpus; v++)
             if (e.local_port[v] == (evtchn_port_t)port)

@@ -1,0 +1,12 @@
+/*
+ * Readiness for whoever started an emulator (the router, a test): once the
+ * emulator serves, it writes its ioreq server id and a newline to a file.
+ * The file appears complete or not at all (written aside, then renamed).
+ */
+#ifndef EMU_READY_H
+#define EMU_READY_H
+
+/* Returns 0 or a negative errno. */
+int emu_write_ready_file(const char *path, unsigned int server_id);
+
+#endif /* EMU_READY_H */

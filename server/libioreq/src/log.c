@@ -1,0 +1,18 @@
+/* Messages go to the caller's logger, if any; the library never prints. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+void ctx_log(const struct ioreq_ctx *ctx, enum ioreq_log_level level, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    if (!ctx->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_opaque, level, msg);
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# ioreq-debugcon under xensim: a real emulator process and guest scripts.
+#
+#   debugcon_it.sh CASE XENSIM IOREQ_DEBUGCON
+#
+# Each CASE runs in its own private simulator (`xensim run`).
+set -u
+
+if [ "${1:-}" != "--inside" ]; then
+    if [ $# -ne 3 ]; then
+        echo "usage: $0 CASE XENSIM IOREQ_DEBUGCON" >&2
+        exit 2
+    fi
+    T=$(mktemp -d "${TMPDIR:-/tmp}/debugcon-it.XXXXXX") || exit 1
+    trap 'rm -rf "$T"' EXIT
+    export CASE=$1 X=$2 DBG=$3 T
+    "$X" run -- bash "$0" --inside >"$T/session.out" 2>&1
+    rc=$?
+    cat "$T/session.out"
+    if [ $rc -ne 0 ]; then
+        for f in "$T"/*.log; do
+            [ -e "$f" ] && { echo "---- $(basename "$f")"; cat "$f"; }
+        done
+        echo "ioreq-debugcon integration case '$CASE': FAILED ($rc)"
+        exit 1
+    fi
+    echo "ioreq-debugcon integration case '$CASE': ok"
+    exit 0
+fi
+
+# ---- inside the simulator ----
+failures=0
+pids=()
+trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+wait_file() { # PATH: until non-empty, up to 10 s
+    for _ in $(seq 200); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+start_dbg() { # NAME ARGS...: sets $dbg_pid; stdout to NAME.out
+    local name=$1
+    shift
+    "$DBG" "$@" --ready-file "$T/$name.ready" -v >"$T/$name.out" 2>>"$T/$name.log" &
+    dbg_pid=$!
+    pids+=("$dbg_pid")
+    wait_file "$T/$name.ready" || { fail "$name did not come up"; return 1; }
+}
+
+stop_dbg() { # PID NAME
+    kill -TERM "$1"
+    wait "$1"
+    local rc=$?
+    [ $rc -eq 0 ] || fail "$2 exited with $rc after SIGTERM"
+}
+
+guest() { # DOMID SCRIPT-FILE
+    if ! "$X" guest run "$1" "$2" >"$T/guest.out" 2>&1; then
+        fail "guest run $(basename "$2"): $(cat "$T/guest.out")"
+    fi
+}
+
+expect_file() { # PATH EXPECTED (printf format)
+    local want got
+    want=$(printf "$2" | od -An -c)
+    got=$(od -An -c <"$1")
+    [ "$got" = "$want" ] || fail "$(basename "$1"): got [$got], want [$want]"
+}
+
+case_lines() {
+    local d
+    d=$("$X" domain create --name g --type hvm --vcpus 1 --memory 64M)
+    printf 'earlier run\n' >"$T/con"
+    start_dbg dbg --domid "$d" --output "$T/con" || return
+    local pid=$dbg_pid
+    cat >"$T/a.gio" <<'EOF'
+in 0xe9 1 expect 0xe9            # how a guest detects the port
+out 0xe9 1 0x68
+out 0xe9 1 0x69
+out 0xe9 1 0x0a
+mem-write 0x1000 "booting\nlast"
+rep-outsb 0xe9 0x1000 12
+EOF
+    guest "$d" "$T/a.gio"
+    # Whole lines are out while it runs; the partial one only at exit.
+    for _ in $(seq 100); do grep -q '^booting$' "$T/con" && break; sleep 0.05; done
+    expect_file "$T/con" 'earlier run\nhi\nbooting\n'
+    stop_dbg "$pid" dbg
+    expect_file "$T/con" 'earlier run\nhi\nbooting\nlast'
+    [ ! -s "$T/dbg.out" ] || fail "stdout used with --output: $(cat "$T/dbg.out")"
+}
+
+case_stdout_port() {
+    local d
+    d=$("$X" domain create --name g --type pvh --vcpus 1 --memory 64M)
+    start_dbg dbg --domid "$d" --port 0x402 || return
+    local pid=$dbg_pid
+    cat >"$T/a.gio" <<'EOF'
+in 0x402 1 expect 0xe9
+out 0x402 1 0x6f
+out 0x402 1 0x6b
+out 0x402 1 0x0a
+in 0xe9 1 expect 0xff            # the default port is not served
+EOF
+    guest "$d" "$T/a.gio"
+    stop_dbg "$pid" dbg
+    expect_file "$T/dbg.out" 'ok\n'
+}
+
+case_args() {
+    local rc
+    "$DBG" --help >"$T/help" 2>&1 || fail "--help failed"
+    grep -q '^Usage: ioreq-debugcon' "$T/help" || fail "--help: $(cat "$T/help")"
+    "$DBG" --port 0xe9 >"$T/o" 2>&1; rc=$?
+    [ $rc -eq 2 ] && grep -q -- '--domid is required' "$T/o" || fail "no --domid: $rc $(cat "$T/o")"
+    "$DBG" --domid 1 --port 0x10000 >"$T/o" 2>&1; rc=$?
+    [ $rc -eq 2 ] && grep -q "out of range" "$T/o" || fail "--port 0x10000: $rc $(cat "$T/o")"
+    "$DBG" --domid 1 --output /no/such/dir/f >"$T/o" 2>&1; rc=$?
+    [ $rc -eq 1 ] && grep -q "/no/such/dir/f" "$T/o" || fail "bad --output: $rc $(cat "$T/o")"
+}
+
+"case_$CASE"
+[ $failures -eq 0 ]
