@@ -1,6 +1,7 @@
 /*
  * A minimal ioreq emulator written only against Debian's Xen libraries
- * (libxendevicemodel, libxenforeignmemory, libxenevtchn) and headers, the
+ * (libxendevicemodel, libxenforeignmemory, libxenevtchn, libxenstore) and
+ * headers, the
  * way any device model is: it knows nothing of xensim.  Integration tests
  * run it under `xensim run`; the real-Xen tests can run it on Xen.
  *
@@ -42,6 +43,7 @@
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xenstore.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/memory.h>
@@ -386,6 +388,13 @@ int main(int argc, char **argv)
     /* A previous instance may have died holding requests. */
     for (unsigned int v = 0; attach >= 0 && v < e.nr_vcpus; v++)
         serve_vcpu(&e, v, true);
+    /* Announce ourselves in xenstore, as a device model does. */
+    char xs_path[128];
+    snprintf(xs_path, sizeof(xs_path), "/local/domain/0/device-model/%u/ioreq-server/%u",
+             e.domid, e.id);
+    struct xs_handle *xs = xs_open(0);
+    if (!xs || !xs_write(xs, XBT_NULL, xs_path, "running", strlen("running")))
+        return fail("xenstore");
     if (ready) {
         FILE *f = fopen(ready, "w");
         if (!f || fprintf(f, "%u\n", e.id) < 0 || fclose(f))
@@ -408,6 +417,8 @@ int main(int argc, char **argv)
                 serve_vcpu(&e, v, false);
     }
 
+    xs_rm(xs, XBT_NULL, xs_path);
+    xs_close(xs);
     if (!e.stall_after)
         xendevicemodel_destroy_ioreq_server(e.dm, e.domid, e.id);
     xenforeignmemory_unmap_resource(e.fmem, e.res);

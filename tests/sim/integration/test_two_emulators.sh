@@ -17,6 +17,14 @@ start_emu emuA --domid "$D" --port 0x3f8-0x3ff --pci 00:05.0 \
 start_emu emuB --domid "$D" --port 0x100-0x10f --mmio 0xfe000000-0xfe000fff \
     --mmio 0xb0000-0xbffff --pci 00:07.0 --bufioreq atomic || finish
 
+# Both announced themselves through Debian's libxenstore, in the simulated store.
+ids=$(cat "$T"/emuA.ready "$T"/emuB.ready 2>/dev/null)
+[ "$(echo $ids | wc -w)" -eq 2 ] || fail "two server ids in the ready files: $ids"
+for id in $ids; do
+    v=$(timeout 10 xenstore-read "/local/domain/0/device-model/$D/ioreq-server/$id" 2>&1)
+    [ "$v" = running ] || fail "xenstore entry of server $id: $v"
+done
+
 timeout 10 "$X" domain list >"$T/list"
 grep -qE "^$D +g1 +hvm +2 +32M +2\$" "$T/list" || fail "domain list shows 2 servers: $(cat "$T/list")"
 
