@@ -210,6 +210,8 @@ int ioreq_start(struct ioreq_ctx *ctx)
         return rc;
     }
     ctx->started = true;
+    if (!ctx->created)
+        pci_reset_intx(ctx);
     /* A previous instance may have died holding requests (or posted writes). */
     serve_ring(ctx);
     rc = sync_serve(ctx, true);

@@ -123,6 +123,8 @@ void region_free_all(struct ioreq_ctx *ctx);
 bool pci_config_access(struct ioreq_ctx *ctx, uint32_t sbdf, unsigned int reg,
                        unsigned int size, bool write, uint64_t *value);
 void pci_free_all(struct ioreq_ctx *ctx);
+/* Attached: a previous instance may have died with INTx high; lower them. */
+void pci_reset_intx(struct ioreq_ctx *ctx);
 
 /* irq.c */
 int irq_set_intx(struct ioreq_ctx *ctx, uint8_t device, uint8_t intx, bool level);

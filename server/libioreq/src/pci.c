@@ -129,6 +129,19 @@ static int update_intx(struct ioreq_pci_dev *d)
     return rc;
 }
 
+void pci_reset_intx(struct ioreq_ctx *ctx)
+{
+    if (!ctx->has_pic)
+        return; /* no INTx at all without an IOAPIC */
+    for (unsigned int devfn = 0; devfn < 256; devfn++) {
+        struct ioreq_pci_dev *d = ctx->pci[devfn];
+
+        if (d && d->cfg.cfg[PCI_INTERRUPT_PIN] && !d->intx_level)
+            irq_set_intx(ctx, (uint8_t)(devfn >> 3),
+                         (uint8_t)(d->cfg.cfg[PCI_INTERRUPT_PIN] - 1), false);
+    }
+}
+
 int ioreq_pci_raise(struct ioreq_pci_dev *d)
 {
     uint64_t addr;

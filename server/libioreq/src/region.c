@@ -48,9 +48,14 @@ int region_place(struct ioreq_region *r, uint64_t base)
     if (maps_on_server(r)) {
         rc = server_map(r, true);
         if (rc == -EEXIST && !ctx->created) {
-            /* Attached: the server already has it (its owner, or our previous instance). */
+            /*
+             * Attached: the server already has it (its owner, or our previous
+             * instance).  A BAR's range can only be ours: adopt it, so that
+             * moving the BAR later unmaps it instead of leaking it.
+             */
             ctx_log(ctx, IOREQ_LOG_DEBUG, "%s range 0x%" PRIx64 "+0x%" PRIx64
                     " is already mapped on the server", space_name(r), base, r->len);
+            r->server_mapped = r->is_bar;
             rc = 0;
         } else if (rc) {
             rt_remove(&ctx->rt[r->space], r);
