@@ -118,9 +118,8 @@ static int dispatch(struct hvio_domain *d, domid_t caller, struct xen_dm_op *op,
 
         if (a->pad)
             return -EINVAL;
-        if (op->op == XEN_DMOP_map_io_range_to_ioreq_server)
-            return server_map_range(d, caller, a->id, a->type, a->start, a->end);
-        return server_unmap_range(d, caller, a->id, a->type, a->start, a->end);
+        return server_change_range(d, caller, a->id, a->type, a->start, a->end,
+                                   op->op == XEN_DMOP_map_io_range_to_ioreq_server);
     }
     case XEN_DMOP_set_ioreq_server_state: {
         const struct xen_dm_op_set_ioreq_server_state *a = &op->u.set_ioreq_server_state;

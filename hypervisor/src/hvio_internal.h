@@ -78,10 +78,9 @@ int server_set_state(struct hvio_domain *d, domid_t caller, ioservid_t id,
                      bool enabled);
 int server_get_info(struct hvio_domain *d, domid_t caller, ioservid_t id,
                     bool want_gfns, struct xen_dm_op_get_ioreq_server_info *info);
-int server_map_range(struct hvio_domain *d, domid_t caller, ioservid_t id,
-                     uint32_t type, uint64_t start, uint64_t end);
-int server_unmap_range(struct hvio_domain *d, domid_t caller, ioservid_t id,
-                       uint32_t type, uint64_t start, uint64_t end);
+/* Map (or unmap) a range, as the two dm_ops; a failed re-index undoes it. */
+int server_change_range(struct hvio_domain *d, domid_t caller, ioservid_t id,
+                        uint32_t type, uint64_t start, uint64_t end, bool map);
 int server_get_frame(struct hvio_domain *d, domid_t caller, ioservid_t id,
                      unsigned long idx, void **page);
 /* Locked: tear one server down (domain destroy, server destroy). */

@@ -293,8 +293,8 @@ static int reindex(struct hvio_domain *d, uint32_t type)
     return range_index_rebuild(d->host, &d->index[type], sets);
 }
 
-int server_map_range(struct hvio_domain *d, domid_t caller, ioservid_t id,
-                     uint32_t type, uint64_t start, uint64_t end)
+int server_change_range(struct hvio_domain *d, domid_t caller, ioservid_t id,
+                        uint32_t type, uint64_t start, uint64_t end, bool map)
 {
     struct hvio_server *s;
 
@@ -304,35 +304,16 @@ int server_map_range(struct hvio_domain *d, domid_t caller, ioservid_t id,
     int rc = owned_server(d, caller, id, &s);
     if (!rc && type >= NR_RANGE_TYPES)
         rc = -EINVAL;
-    if (!rc && rangeset_overlaps(&s->ranges[type], start, end))
+    if (!rc && map && rangeset_overlaps(&s->ranges[type], start, end))
         rc = -EEXIST;
     if (!rc)
-        rc = rangeset_add(&s->ranges[type], start, end);
+        rc = map ? rangeset_add(&s->ranges[type], start, end)
+                 : rangeset_remove(&s->ranges[type], start, end);
     if (!rc) {
         rc = reindex(d, type);
-        if (rc)
+        if (rc && map) /* undo: the index still describes the old ranges */
             rangeset_remove(&s->ranges[type], start, end);
-    }
-    domain_unlock(d);
-    return rc;
-}
-
-int server_unmap_range(struct hvio_domain *d, domid_t caller, ioservid_t id,
-                       uint32_t type, uint64_t start, uint64_t end)
-{
-    struct hvio_server *s;
-
-    if (start > end)
-        return -EINVAL;
-    domain_lock(d);
-    int rc = owned_server(d, caller, id, &s);
-    if (!rc && type >= NR_RANGE_TYPES)
-        rc = -EINVAL;
-    if (!rc)
-        rc = rangeset_remove(&s->ranges[type], start, end);
-    if (!rc) {
-        rc = reindex(d, type);
-        if (rc)
+        else if (rc)
             rangeset_add(&s->ranges[type], start, end);
     }
     domain_unlock(d);
