@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,11 +52,35 @@ void sim_client_deliver(struct evtchn_client *ec, evtchn_port_t port)
     uint32_t p = port;
 
     /*
-     * A port is queued at most once until unmasked, and no domain has more
-     * than EVTCHN_PORTS_PER_DOMAIN, so the socket buffer cannot fill up.
+     * A port is queued at most once until unmasked, and a domain has
+     * EVTCHN_PORTS_PER_DOMAIN ports: only a client that unmasks ports it
+     * has not read can fill the socket buffer.  It then loses events (the
+     * write does not block).
      */
     if (c->events >= 0 && write(c->events, &p, sizeof(p)) != sizeof(p))
         fprintf(stderr, "xensim: lost event on port %u: %s\n", port, strerror(errno));
+}
+
+/* An evtchn handle's event page, zeroed (every port unmasked): its fd, or -errno. */
+static int event_page_new(struct client *c)
+{
+    int fd = memfd_create("xensim-evtchn-page", MFD_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    if (ftruncate(fd, XENSIM_EVTCHN_PAGE_SIZE) < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    void *pg = mmap(NULL, XENSIM_EVTCHN_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (pg == MAP_FAILED) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    c->ec.page = pg;
+    return fd;
 }
 
 static void handle_hello(struct request *rq)
@@ -73,23 +98,32 @@ static void handle_hello(struct request *rq)
         return;
     }
 
-    int pair[2] = { -1, -1 };
+    /* Evtchn handles: the event socket (our end, their end) and the event page. */
+    int fds[3] = { -1, -1, -1 };
     if (h->kind == XENSIM_CLIENT_EVTCHN) {
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
             reply_error(rq, errno);
             return;
         }
-        fcntl(pair[0], F_SETFL, O_NONBLOCK);
+        fds[2] = event_page_new(c);
+        if (fds[2] < 0) {
+            close(fds[0]);
+            close(fds[1]);
+            reply_error(rq, -fds[2]);
+            return;
+        }
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
     }
     c->kind = h->kind;
     c->domid = (domid_t)h->domid;
     c->greeted = true;
-    c->events = pair[0];
+    c->events = fds[0];
 
     struct xensim_hdr out;
-    reply(rq, &out, sizeof(out), 0, &pair[1], pair[1] >= 0 ? 1 : 0);
-    if (pair[1] >= 0)
-        close(pair[1]);
+    reply(rq, &out, sizeof(out), 0, &fds[1], fds[1] >= 0 ? 2 : 0);
+    for (int i = 1; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
 }
 
 void client_dispatch(struct client *c, const void *msg, size_t len)
@@ -140,41 +174,22 @@ void client_dispatch(struct client *c, const void *msg, size_t len)
     reply_error(&rq, EOPNOTSUPP);
 }
 
-/* Called by the event channel table, under its lock, from any thread. */
-unsigned int sim_client_take_unmasks(struct evtchn_client *ec, evtchn_port_t *ports,
-                                     unsigned int max)
-{
-    struct client *c = (struct client *)ec;
-    ssize_t n = c->events >= 0 ? read(c->events, ports, max * sizeof(*ports)) : -1;
-
-    /* A partial port at the end is a broken client: drop it. */
-    return n > 0 ? (unsigned int)((size_t)n / sizeof(*ports)) : 0;
-}
-
 /*
- * Called by the event channel table, under its lock, from any thread: the
- * main loop watches the event socket for unmasks only while the client has
- * a latched event (lazy unmasking, evtchn_table.h); otherwise the next
- * event to the client takes its unmasks, and no third thread wakes up.
+ * The client unmasked ports with a latched event: deliver them.  Taken as
+ * they come (level-triggered, at most 64 per wake-up); unmasks without a
+ * latched event never reach the daemon.
  */
-void sim_client_waiting(struct evtchn_client *ec, int delta)
-{
-    struct client *c = (struct client *)ec;
-    unsigned int before = c->waiting;
-
-    c->waiting += (unsigned int)delta;
-    if ((before == 0) != (c->waiting == 0) && c->events >= 0) {
-        /* ENOENT: the client is being dropped, its socket no longer watched. */
-        struct epoll_event ev = { .events = c->waiting ? EPOLLIN : 0,
-                                  .data.ptr = &c->watch_events };
-        epoll_ctl(c->sim->epoll, EPOLL_CTL_MOD, c->events, &ev);
-    }
-}
-
-/* The client wrote unmasks while it had a latched event (or hung up). */
 void client_unmask_events(struct client *c)
 {
-    evtchn_client_take_unmasks(c->sim->evtchn, (struct evtchn_client *)c, c->domid);
+    evtchn_port_t ports[64];
+    ssize_t n = read(c->events, ports, sizeof(ports));
+
+    /* A partial port at the end is a broken client: drop it. */
+    for (size_t i = 0; n > 0 && i < (size_t)n / sizeof(ports[0]); i++)
+        evtchn_unmask(c->sim->evtchn, &c->ec, c->domid, ports[i]);
+    /* Hung up (or broken): stop listening; its ports stay bound until it goes. */
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        epoll_ctl(c->sim->epoll, EPOLL_CTL_DEL, c->events, NULL);
 }
 
 struct client *client_new(struct sim *sim, int fd)
@@ -195,7 +210,9 @@ struct client *client_new(struct sim *sim, int fd)
 /* Release everything the client held: its ports go back to unbound. */
 void client_free(struct client *c)
 {
-    evtchn_client_release(c->sim->evtchn, (struct evtchn_client *)c);
+    evtchn_client_release(c->sim->evtchn, &c->ec);
+    if (c->ec.page)
+        munmap(c->ec.page, XENSIM_EVTCHN_PAGE_SIZE);
     if (c->events >= 0)
         close(c->events);
     close(c->fd);

@@ -18,6 +18,7 @@ struct watch {
 };
 
 struct client {
+    struct evtchn_client ec; /* first: the event table's; ec.page mapped for evtchn clients */
     struct sim *sim;
     int fd;                  /* the SOCK_SEQPACKET connection */
     int events;              /* daemon end of the event socket, or -1 */
@@ -28,7 +29,6 @@ struct client {
     int restricted_to;       /* domid, or -1 */
     bool busy;               /* a guest run replies later from its thread */
     bool closing;            /* close once no longer busy */
-    unsigned int waiting;    /* masked ports with an event: under the evtchn table lock */
     struct client *next;
 };
 
@@ -60,12 +60,10 @@ void handle_control(struct request *rq);
 struct client *client_new(struct sim *sim, int fd);
 void client_free(struct client *c);
 void client_dispatch(struct client *c, const void *msg, size_t len);
+/* The client's event socket is readable: unmask records, or it hung up. */
 void client_unmask_events(struct client *c);
 /* Queue a port on a client's event socket (the event table's callback). */
 void sim_client_deliver(struct evtchn_client *c, evtchn_port_t port);
-unsigned int sim_client_take_unmasks(struct evtchn_client *c, evtchn_port_t *ports,
-                                     unsigned int max);
-void sim_client_waiting(struct evtchn_client *c, int delta);
 
 /* guest_runner.c: run scripts on vCPU threads; replies when all are done. */
 void guest_run_start(struct request *rq);

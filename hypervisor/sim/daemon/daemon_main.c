@@ -57,8 +57,7 @@ static int listen_on(const char *path)
 
 static int watch(struct daemon *dm, int fd, struct watch *w)
 {
-    /* Event sockets: only while a port waits for an unmask (sim_client_waiting). */
-    struct epoll_event ev = { .events = w->kind == WATCH_EVENTS ? 0 : EPOLLIN, .data.ptr = w };
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 
     return epoll_ctl(dm->epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }

@@ -15,9 +15,6 @@
 #define IOREQ_GFN_POOL 8
 
 static void deliver_to_client(void *ctx, struct evtchn_client *c, evtchn_port_t port);
-static unsigned int take_unmasks(void *ctx, struct evtchn_client *c, evtchn_port_t *ports,
-                                 unsigned int max);
-static void waiting(void *ctx, struct evtchn_client *c, int delta);
 static void kick_vcpu(void *ctx, domid_t domid, unsigned int vcpu_id);
 
 struct sim_domain *sim_domain_get(struct sim *sim, domid_t domid)
@@ -223,8 +220,7 @@ int sim_init(struct sim *sim, const char *xenstore_path)
     pthread_mutex_init(&sim->lock, NULL);
 
     struct evtchn_callbacks cb = { .ctx = sim, .deliver = deliver_to_client,
-                                   .kick = kick_vcpu, .take_unmasks = take_unmasks,
-                                   .waiting = waiting };
+                                   .kick = kick_vcpu };
     int rc = evtchn_table_new(&cb, &sim->evtchn);
     if (!rc)
         rc = hvio_host_new(&sim_platform_ops, sim, &sim->host);
@@ -262,17 +258,4 @@ static void deliver_to_client(void *ctx, struct evtchn_client *c, evtchn_port_t 
 {
     (void)ctx;
     sim_client_deliver(c, port);
-}
-
-static unsigned int take_unmasks(void *ctx, struct evtchn_client *c, evtchn_port_t *ports,
-                                 unsigned int max)
-{
-    (void)ctx;
-    return sim_client_take_unmasks(c, ports, max);
-}
-
-static void waiting(void *ctx, struct evtchn_client *c, int delta)
-{
-    (void)ctx;
-    sim_client_waiting(c, delta);
 }

@@ -11,9 +11,7 @@ struct port {
     evtchn_port_t remote_port;   /* interdomain: peer port */
     bool hypervisor;             /* consumer: the hypervisor (wakes `vcpu`) */
     unsigned int vcpu;
-    struct evtchn_client *owner; /* consumer: a client handle */
-    bool masked;                 /* client ports: delivered, not yet unmasked */
-    bool pending;                /* client ports: an event arrived while masked */
+    struct evtchn_client *owner; /* consumer: a client handle (bits in its page) */
 };
 
 struct port_space {
@@ -66,28 +64,28 @@ static int alloc_port(struct evtchn_table *t, domid_t domid)
     return -ENOSPC;
 }
 
-static void set_pending(struct evtchn_table *t, struct port *p, bool pending)
+/* A client's port starts over: unmasked, nothing latched. */
+static void reset_bits(struct port *p, evtchn_port_t port)
 {
-    if (p->pending != pending && p->owner && t->cb.waiting)
-        t->cb.waiting(t->cb.ctx, p->owner, pending ? 1 : -1);
-    p->pending = pending;
+    if (p->owner)
+        xensim_evtchn_reset(p->owner->page, port);
 }
 
 /* Close one end: as in Xen, the other end goes back to unbound. */
-static void close_port(struct evtchn_table *t, domid_t domid, struct port *p)
+static void close_port(struct evtchn_table *t, domid_t domid, struct port *p,
+                       evtchn_port_t port)
 {
     if (p->state == EVTCHN_INTERDOMAIN) {
         struct port *peer = lookup(t, p->remote_domid, p->remote_port);
 
         if (peer && peer->state == EVTCHN_INTERDOMAIN) {
+            reset_bits(peer, p->remote_port);
             peer->state = EVTCHN_UNBOUND;
             peer->remote_domid = domid;
             peer->remote_port = 0;
-            set_pending(t, peer, false);
-            peer->masked = false;
         }
     }
-    set_pending(t, p, false);
+    reset_bits(p, port);
     *p = (struct port){ .state = EVTCHN_FREE };
 }
 
@@ -118,7 +116,7 @@ void evtchn_domain_remove(struct evtchn_table *t, domid_t domid)
     pthread_mutex_lock(&t->lock);
     struct port_space *space = t->domain[domid];
     for (evtchn_port_t p = 1; space && p < EVTCHN_PORTS_PER_DOMAIN; p++)
-        close_port(t, domid, &space->port[p]);
+        close_port(t, domid, &space->port[p], p);
     t->domain[domid] = NULL;
     pthread_mutex_unlock(&t->lock);
     free(space);
@@ -143,30 +141,18 @@ void evtchn_free_hypervisor(struct evtchn_table *t, domid_t domid,
     pthread_mutex_lock(&t->lock);
     struct port *p = lookup(t, domid, port);
     if (p && p->hypervisor)
-        close_port(t, domid, p);
+        close_port(t, domid, p, port);
     pthread_mutex_unlock(&t->lock);
 }
-
-static void take_unmasks_locked(struct evtchn_table *t, struct evtchn_client *c,
-                                domid_t local);
 
 /* An event arrives at `p` (the receiving end). */
 static void raise(struct evtchn_table *t, domid_t domid, struct port *p,
                   evtchn_port_t port)
 {
-    if (p->hypervisor) {
+    if (p->hypervisor)
         t->cb.kick(t->cb.ctx, domid, p->vcpu);
-    } else if (p->owner) {
-        /* The client may have unmasked it since (once is enough: see waiting). */
-        if (p->masked && !p->pending)
-            take_unmasks_locked(t, p->owner, domid);
-        if (p->masked) {
-            set_pending(t, p, true);
-        } else {
-            p->masked = true;
-            t->cb.deliver(t->cb.ctx, p->owner, port);
-        }
-    }
+    else if (p->owner && xensim_evtchn_raise(p->owner->page, port))
+        t->cb.deliver(t->cb.ctx, p->owner, port);
 }
 
 /* Send from (domid, port) to its peer; events on unbound ports are dropped. */
@@ -209,6 +195,7 @@ int evtchn_bind_interdomain(struct evtchn_table *t, struct evtchn_client *c,
         t->domain[local]->port[lport] = (struct port){
             .state = EVTCHN_INTERDOMAIN, .remote_domid = remote,
             .remote_port = remote_port, .owner = c };
+        xensim_evtchn_reset(c->page, lport);
         rp->state = EVTCHN_INTERDOMAIN;
         rp->remote_domid = local;
         rp->remote_port = lport;
@@ -225,9 +212,11 @@ int evtchn_bind_unbound(struct evtchn_table *t, struct evtchn_client *c,
 {
     pthread_mutex_lock(&t->lock);
     int port = alloc_port(t, local);
-    if (port > 0)
+    if (port > 0) {
         t->domain[local]->port[port] = (struct port){
             .state = EVTCHN_UNBOUND, .remote_domid = remote, .owner = c };
+        xensim_evtchn_reset(c->page, (evtchn_port_t)port);
+    }
     pthread_mutex_unlock(&t->lock);
     return port;
 }
@@ -247,7 +236,7 @@ int evtchn_unbind(struct evtchn_table *t, struct evtchn_client *c, domid_t local
     pthread_mutex_lock(&t->lock);
     struct port *p = owned(t, c, local, port);
     if (p)
-        close_port(t, local, p);
+        close_port(t, local, p, port);
     pthread_mutex_unlock(&t->lock);
     return p ? 0 : -ENOTCONN;
 }
@@ -263,46 +252,12 @@ int evtchn_notify(struct evtchn_table *t, struct evtchn_client *c, domid_t local
     return p ? 0 : -ENOTCONN;
 }
 
-static void unmask_locked(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
-                          evtchn_port_t port)
-{
-    struct port *p = owned(t, c, local, port);
-    if (p && p->pending) {
-        set_pending(t, p, false);
-        t->cb.deliver(t->cb.ctx, c, port); /* stays masked */
-    } else if (p) {
-        p->masked = false;
-    }
-}
-
 void evtchn_unmask(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
                    evtchn_port_t port)
 {
     pthread_mutex_lock(&t->lock);
-    unmask_locked(t, c, local, port);
-    pthread_mutex_unlock(&t->lock);
-}
-
-static void take_unmasks_locked(struct evtchn_table *t, struct evtchn_client *c,
-                                domid_t local)
-{
-    evtchn_port_t ports[64];
-    unsigned int n;
-
-    if (!t->cb.take_unmasks)
-        return;
-    do {
-        n = t->cb.take_unmasks(t->cb.ctx, c, ports, 64);
-        for (unsigned int i = 0; i < n; i++)
-            unmask_locked(t, c, local, ports[i]);
-    } while (n == 64);
-}
-
-void evtchn_client_take_unmasks(struct evtchn_table *t, struct evtchn_client *c,
-                                domid_t local)
-{
-    pthread_mutex_lock(&t->lock);
-    take_unmasks_locked(t, c, local);
+    if (owned(t, c, local, port) && xensim_evtchn_take_latched(c->page, port))
+        t->cb.deliver(t->cb.ctx, c, port);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -315,7 +270,7 @@ void evtchn_client_release(struct evtchn_table *t, struct evtchn_client *c)
         for (evtchn_port_t p = 1; space && p < EVTCHN_PORTS_PER_DOMAIN; p++)
             if (!space->port[p].hypervisor && space->port[p].owner == c &&
                 space->port[p].state != EVTCHN_FREE)
-                close_port(t, (domid_t)d, &space->port[p]);
+                close_port(t, (domid_t)d, &space->port[p], p);
     }
     pthread_mutex_unlock(&t->lock);
 }

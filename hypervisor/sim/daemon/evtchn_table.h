@@ -7,13 +7,10 @@
  * socket and the port stays masked until the client unmasks it, as Linux's
  * evtchn device does).
  *
- * Unmasking can be lazy (the take_unmasks and waiting callbacks): a
- * client's unmask requests stay in its queue until an event finds one of
- * its ports masked, and are taken then, before deciding whether to deliver
- * or latch that event; only while an event is latched on a masked port must
- * the owner take them as they come (evtchn_client_take_unmasks).  A
- * synchronous ioreq round trip then needs no third thread: the vCPU that
- * sends the next request applies the emulator's unmask itself.
+ * A client's mask and latch bits are in its event page, shared with the
+ * client (struct xensim_evtchn_page, whose comment has the protocol): the
+ * client unmasks by clearing a bit, and asks for evtchn_unmask() only when
+ * an event is latched.
  *
  * Thread-safe.  Callbacks run with the table's lock held and must not call
  * back into the table.
@@ -27,10 +24,16 @@
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 
-#define EVTCHN_PORTS_PER_DOMAIN 4096
+#include "xensim_proto.h"
+
+#define EVTCHN_PORTS_PER_DOMAIN XENSIM_EVTCHN_PORTS
 
 struct evtchn_table;
-struct evtchn_client; /* opaque: identifies the handle that owns a port */
+
+/* A handle that owns ports; its address identifies it. */
+struct evtchn_client {
+    struct xensim_evtchn_page *page; /* its ports' mask and latch bits */
+};
 
 struct evtchn_callbacks {
     void *ctx;
@@ -38,18 +41,6 @@ struct evtchn_callbacks {
     void (*deliver)(void *ctx, struct evtchn_client *client, evtchn_port_t port);
     /* Wake a vCPU: an event reached one of the hypervisor's ports. */
     void (*kick)(void *ctx, domid_t domid, unsigned int vcpu_id);
-    /*
-     * Both or neither (lazy unmasking, see above).  take_unmasks: read,
-     * without blocking, up to `max` unmask requests the client has queued;
-     * returns how many.  waiting: the number of the client's masked ports
-     * with a latched event changed by `delta` (+1 or -1); while it is not
-     * zero, the client's queued unmasks must be taken as they arrive
-     * (evtchn_client_take_unmasks), else a latched event could stay
-     * undelivered.
-     */
-    unsigned int (*take_unmasks)(void *ctx, struct evtchn_client *client,
-                                 evtchn_port_t *ports, unsigned int max);
-    void (*waiting)(void *ctx, struct evtchn_client *client, int delta);
 };
 
 int evtchn_table_new(const struct evtchn_callbacks *cb, struct evtchn_table **out);
@@ -92,12 +83,12 @@ int evtchn_unbind(struct evtchn_table *t, struct evtchn_client *c, domid_t local
                   evtchn_port_t port);
 int evtchn_notify(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
                   evtchn_port_t port);
-/* Re-enable delivery; a pending event is delivered now.  Unknown ports are ignored. */
+/*
+ * The client unmasked `port` (in its event page) and found an event latched:
+ * deliver it, unless done already.  Other ports are ignored.
+ */
 void evtchn_unmask(struct evtchn_table *t, struct evtchn_client *c, domid_t local,
                    evtchn_port_t port);
-/* Apply the unmask requests the client has queued (lazy unmasking). */
-void evtchn_client_take_unmasks(struct evtchn_table *t, struct evtchn_client *c,
-                                domid_t local);
 /* The client went away: unbind everything it owned. */
 void evtchn_client_release(struct evtchn_table *t, struct evtchn_client *c);
 

@@ -61,7 +61,7 @@ struct sim {
     /* Main loop only. */
     bool stopping;   /* XENSIM_SHUTDOWN or a signal */
     int wake_fd;     /* eventfd: a guest run finished, look for idle closing clients */
-    int epoll;       /* the main loop's; clients' event sockets are watched only when needed */
+    int epoll;       /* the main loop's */
 };
 
 /* ---- platform.c ---- */

@@ -1,9 +1,15 @@
 /*
  * Drop-in libxenevtchn.so.1.  Each handle has a control connection to the
- * daemon (bind, unbind, notify, restrict) and an event socket, passed with
- * the HELLO reply, that behaves like Linux's /dev/xen/evtchn: the daemon
- * writes a pending port to it as a uint32_t (the port is then masked) and
- * the client writes a uint32_t port back to unmask it.
+ * daemon (bind, unbind, notify, restrict), and an event socket and event
+ * page, passed with the HELLO reply, that behave like Linux's
+ * /dev/xen/evtchn: the daemon writes a pending port to the socket as a
+ * uint32_t (the port is then masked); unmasking clears the port's mask bit
+ * in the page, and only when an event was latched meanwhile writes the port
+ * back to the socket so that the daemon delivers it (xensim_proto.h).  The
+ * daemon must hand out the page: there is no fallback to unmasking through
+ * the socket alone.  A HELLO reply without it fails the open with EIO (as a
+ * library without the page fails on a reply with it: mixed builds are
+ * refused, never hang).
  *
  * A bind whose remote end is a hypervisor channel that wakes a vCPU comes
  * with that vCPU's doorbell (an eventfd): notifying such a port writes to
@@ -17,6 +23,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +39,7 @@ struct xenevtchn_handle {
     Xentoolcore__Active_Handle tc_ah;
     struct xsc_conn conn;
     int fd;                    /* the event socket */
+    struct xensim_evtchn_page *page; /* mask and latch bits, shared with the daemon */
     pthread_rwlock_t db_lock;  /* guards doorbell[], nr_doorbell */
     int *doorbell;             /* doorbell[port]: an eventfd, or -1 */
     uint32_t nr_doorbell;
@@ -67,13 +75,20 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int 
     if (xsc_open(&xce->conn, XENSIM_CLIENT_EVTCHN, !(flags & XENEVTCHN_NO_CLOEXEC), fds,
                  &nr_fds, &what) < 0)
         goto fail;
-    if (nr_fds != 1) {
+    void *page = nr_fds == 2 ? mmap(NULL, XENSIM_EVTCHN_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                                    MAP_SHARED, fds[1], 0)
+                             : MAP_FAILED;
+    if (page == MAP_FAILED) {
+        err = nr_fds == 2 ? errno : EIO;
         xsc_close_fds(fds, nr_fds);
         xsc_close(&xce->conn);
-        what = "the xensim daemon sent no event socket";
-        errno = EIO;
+        what = nr_fds == 2 ? "cannot map the event page"
+                           : "the xensim daemon sent no event socket and page";
+        errno = err;
         goto fail;
     }
+    close(fds[1]);
+    xce->page = page;
     xce->fd = fds[0];
     xce->tc_ah.restrict_callback = restrict_cb;
     xentoolcore__register_active_handle(&xce->tc_ah);
@@ -110,6 +125,7 @@ int xenevtchn_close(xenevtchn_handle *xce)
     /* Closing the connection releases the handle's ports in the daemon. */
     xsc_close(&xce->conn);
     close(xce->fd);
+    munmap(xce->page, XENSIM_EVTCHN_PAGE_SIZE);
     for (uint32_t i = 0; i < xce->nr_doorbell; i++)
         if (xce->doorbell[i] >= 0)
             close(xce->doorbell[i]);
@@ -314,8 +330,16 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
     return (xenevtchn_port_or_error_t)port;
 }
 
+/*
+ * Linux's device ignores unmasks of ports that are not the handle's; so do
+ * we: the daemon never masks those.
+ */
 int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 {
+    if (port >= XENSIM_EVTCHN_PORTS || !xensim_evtchn_unmask(xce->page, port))
+        return 0;
+
+    /* An event was latched while the port was masked: the daemon delivers it. */
     const uint32_t p = port;
     const unsigned char *buf = (const unsigned char *)&p;
     size_t sent = 0;

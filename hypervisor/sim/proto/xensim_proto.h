@@ -18,6 +18,7 @@
 #ifndef XENSIM_PROTO_H
 #define XENSIM_PROTO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define XENSIM_PROTO_VERSION 1
@@ -79,10 +80,11 @@ struct xensim_hello {
     uint32_t pid;      /* for logs */
 };
 /*
- * Reply: a bare header.  For XENSIM_CLIENT_EVTCHN it carries one fd: the
- * handle's event socket (SOCK_STREAM).  The daemon writes a pending port to
- * it as a uint32_t, after which that port is masked; the client writes a
- * uint32_t port to it to unmask, as with Linux's /dev/xen/evtchn.
+ * Reply: a bare header.  For XENSIM_CLIENT_EVTCHN it carries two fds: the
+ * handle's event socket (SOCK_STREAM) and its event page (a memfd of
+ * XENSIM_EVTCHN_PAGE_SIZE bytes, struct xensim_evtchn_page, mapped shared by
+ * both ends).  See "event channels" below.  Clients refuse a reply without
+ * the page (there is no unmasking through the socket alone).
  */
 
 /* ---- XENSIM_DM_OP: HYPERVISOR_dm_op ---- */
@@ -164,6 +166,108 @@ struct xensim_fmem_resource_reply {
 };
 
 /* ---- event channels ---- */
+
+/*
+ * Delivery follows Linux's /dev/xen/evtchn: an event on an unmasked port is
+ * delivered, the daemon writing the port as a uint32_t to the handle's event
+ * socket, and the port is masked from then on; events arriving meanwhile
+ * are latched, at most one per port; unmasking delivers a latched event.
+ * Each unmask lets at most one delivery through: none is lost, none doubled.
+ *
+ * The mask and latch live in the event page, as Xen's mask and pending bits
+ * live in shared memory, so that unmasking costs no system call unless an
+ * event is latched.  Bit (port % 64) of word (port / 64) is the handle's
+ * local port `port` (ports of the domain the handle acts as).  Every access
+ * is a sequentially consistent atomic (__atomic builtins, __ATOMIC_SEQ_CST:
+ * the unmask and the latch below form a Dekker pair).  Who does what:
+ *
+ *   masked   set by the daemon only, when it delivers; cleared by the client
+ *            (xenevtchn_unmask), or by the daemon when the port is closed.
+ *   pending  set by the daemon when an event finds the port masked; cleared
+ *            by the daemon only, when it delivers (a delivery covers the
+ *            latched event), or when the port is closed.
+ *
+ * The daemon's side runs under one lock (per event table), so two daemon
+ * threads never race on a bit; only the client's unmask runs concurrently.
+ * Client: clear masked, then read pending; if set, write the port to the
+ * event socket (an "unmask record"): the daemon then delivers the latched
+ * event unless it has done so already.  Daemon, on an event: set masked;
+ * if it was clear, deliver; else set pending, then read masked: if clear
+ * (an unmask raced with the latch), deliver the latched event itself.  Of
+ * the two reads at least one sees the other side's write; delivering a
+ * latched event (xensim_evtchn_take_latched) claims it by clearing pending
+ * with an atomic exchange, so it is delivered exactly once.  A record that
+ * finds nothing latched, or the port masked again, does nothing.
+ */
+#define XENSIM_EVTCHN_PORTS 4096     /* per domain, port 0 unused */
+#define XENSIM_EVTCHN_PAGE_SIZE 4096 /* bytes, the memfd's size */
+
+struct xensim_evtchn_page {
+    uint64_t masked[XENSIM_EVTCHN_PORTS / 64];
+    uint64_t pending[XENSIM_EVTCHN_PORTS / 64];
+};
+_Static_assert(sizeof(struct xensim_evtchn_page) <= XENSIM_EVTCHN_PAGE_SIZE,
+               "the event page holds both bitmaps");
+
+#define XENSIM_EVTCHN_BIT_(port) ((uint64_t)1 << ((port) % 64))
+
+/* A test may define this to run the other side's steps in the daemon's race windows. */
+#ifndef XENSIM_EVTCHN_STEP
+#define XENSIM_EVTCHN_STEP() ((void)0)
+#endif
+
+/*
+ * Client: unmask `port` (< XENSIM_EVTCHN_PORTS).  True when an event is
+ * latched: write the port to the event socket so that the daemon delivers it.
+ */
+static inline bool xensim_evtchn_unmask(struct xensim_evtchn_page *pg, uint32_t port)
+{
+    __atomic_fetch_and(&pg->masked[port / 64], ~XENSIM_EVTCHN_BIT_(port), __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&pg->pending[port / 64], __ATOMIC_SEQ_CST) & XENSIM_EVTCHN_BIT_(port);
+}
+
+/*
+ * Daemon: if `port` is unmasked and has a latched event, claim the event
+ * and mask the port.  True: deliver it.  For unmask records, and below.
+ */
+static inline bool xensim_evtchn_take_latched(struct xensim_evtchn_page *pg, uint32_t port)
+{
+    const uint64_t bit = XENSIM_EVTCHN_BIT_(port);
+
+    if (__atomic_load_n(&pg->masked[port / 64], __ATOMIC_SEQ_CST) & bit)
+        return false; /* held by the client: its unmask will look again */
+    XENSIM_EVTCHN_STEP();
+    if (!(__atomic_fetch_and(&pg->pending[port / 64], ~bit, __ATOMIC_SEQ_CST) & bit))
+        return false; /* nothing latched, or delivered already */
+    XENSIM_EVTCHN_STEP();
+    __atomic_fetch_or(&pg->masked[port / 64], bit, __ATOMIC_SEQ_CST);
+    return true;
+}
+
+/* Daemon: an event arrives at `port`.  True: deliver it (the port is masked now). */
+static inline bool xensim_evtchn_raise(struct xensim_evtchn_page *pg, uint32_t port)
+{
+    const uint64_t bit = XENSIM_EVTCHN_BIT_(port);
+
+    const uint64_t was = __atomic_fetch_or(&pg->masked[port / 64], bit, __ATOMIC_SEQ_CST);
+
+    XENSIM_EVTCHN_STEP();
+    if (!(was & bit)) {
+        /* An event latched before an unmask (its record on the way) is covered too. */
+        __atomic_fetch_and(&pg->pending[port / 64], ~bit, __ATOMIC_SEQ_CST);
+        return true;
+    }
+    __atomic_fetch_or(&pg->pending[port / 64], bit, __ATOMIC_SEQ_CST);
+    XENSIM_EVTCHN_STEP();
+    return xensim_evtchn_take_latched(pg, port); /* an unmask may have raced with the latch */
+}
+
+/* Daemon: `port` is closed or reopened: no mask, nothing latched. */
+static inline void xensim_evtchn_reset(struct xensim_evtchn_page *pg, uint32_t port)
+{
+    __atomic_fetch_and(&pg->masked[port / 64], ~XENSIM_EVTCHN_BIT_(port), __ATOMIC_SEQ_CST);
+    __atomic_fetch_and(&pg->pending[port / 64], ~XENSIM_EVTCHN_BIT_(port), __ATOMIC_SEQ_CST);
+}
 
 struct xensim_evtchn {
     struct xensim_hdr hdr;

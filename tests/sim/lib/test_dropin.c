@@ -5,10 +5,12 @@
  * -lxenforeignmemory -lxenevtchn -lxentoolcore; run with LD_LIBRARY_PATH
  * pointing at the drop-ins (usage: test_dropin EXPECTED_LIB_DIR).  A thread
  * plays the daemon on a private SOCK_SEQPACKET socket: it answers HELLO
- * (with an event socket for evtchn handles), echoes DM_OPs with a few
- * outputs filled in, serves frames from memfds, binds ports (handing out an
- * eventfd doorbell for remote port 5) and loops notifications back to the
- * handle's event socket.  The checks cover the wire format the libraries
+ * (with an event socket and an event page for evtchn handles), echoes
+ * DM_OPs with a few outputs filled in, serves frames from memfds, binds
+ * ports (handing out an eventfd doorbell for remote port 5) and loops
+ * notifications back to the handle as events, with the daemon's half of the
+ * event page protocol (xensim_proto.h); it never reads unmask records, the
+ * checks do.  The checks cover the wire format the libraries
  * produce and the API behaviour on top of it.
  */
 #define _GNU_SOURCE
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -92,6 +95,8 @@ static struct {
     uint32_t last_restrict[4]; /* by client kind */
     uint32_t fmem_last_prot;
     int evsock;               /* daemon end of the latest evtchn handle's event socket */
+    struct xensim_evtchn_page *evpage; /* and its event page */
+    atomic_bool evtchn_no_page; /* HELLO hands out the event socket only */
     atomic_uint nr_dm_ops, nr_notify, nr_restrict, nr_fmem_map, nr_max_map;
 } F = { .lock = PTHREAD_MUTEX_INITIALIZER, .evsock = -1 };
 
@@ -100,6 +105,7 @@ struct fconn {
     uint32_t kind;
     int restricted;   /* -1: not restricted */
     int evsock;
+    struct xensim_evtchn_page *evpage;
     uint32_t next_port;
 };
 
@@ -328,10 +334,11 @@ static void fake_evtchn(struct fconn *c, void *buf, size_t len)
         out.port = c->next_port++;
         break;
     case XENSIM_EVTCHN_NOTIFY: {
-        /* Loop back: the port becomes pending on this very handle. */
+        /* Loop back: an event on this very handle's port, delivered or latched. */
         uint32_t port = rq->port;
         atomic_fetch_add(&F.nr_notify, 1);
-        if (write(c->evsock, &port, sizeof(port)) != sizeof(port))
+        if (port < XENSIM_EVTCHN_PORTS && xensim_evtchn_raise(c->evpage, port) &&
+            write(c->evsock, &port, sizeof(port)) != sizeof(port))
             perror("fake daemon: event write");
         break;
     }
@@ -384,15 +391,25 @@ static void *fake_conn_main(void *arg)
             F.hello_version = rq->version;
             pthread_mutex_unlock(&F.lock);
             if (rq->kind == XENSIM_CLIENT_EVTCHN) {
-                int sp[2];
+                int sp[3];
                 if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                    abort();
+                sp[2] = memfd_create("fake-evtchn-page", MFD_CLOEXEC);
+                if (sp[2] < 0 || ftruncate(sp[2], XENSIM_EVTCHN_PAGE_SIZE) < 0)
+                    abort();
+                c->evpage = mmap(NULL, XENSIM_EVTCHN_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED, sp[2], 0);
+                if (c->evpage == MAP_FAILED)
                     abort();
                 c->evsock = sp[0];
                 pthread_mutex_lock(&F.lock);
                 F.evsock = sp[0];
+                F.evpage = c->evpage;
                 pthread_mutex_unlock(&F.lock);
-                fake_reply(c->fd, h, &out, sizeof(out), 0, &sp[1], 1);
+                fake_reply(c->fd, h, &out, sizeof(out), 0, &sp[1],
+                           atomic_load(&F.evtchn_no_page) ? 1 : 2);
                 close(sp[1]);
+                close(sp[2]);
             } else {
                 fake_reply(c->fd, h, &out, sizeof(out), 0, NULL, 0);
             }
@@ -433,6 +450,7 @@ static void *fake_conn_main(void *arg)
         }
     }
 out:
+    /* The event socket and page stay: the checks may look at them after the handle is gone. */
     close(c->fd);
     free(buf);
     free(c);
@@ -857,6 +875,18 @@ static bool has_cloexec(int fd)
     return flags >= 0 && (flags & FD_CLOEXEC);
 }
 
+static bool page_bit(const uint64_t *bitmap, uint32_t port)
+{
+    return __atomic_load_n(&bitmap[port / 64], __ATOMIC_SEQ_CST) >> (port % 64) & 1;
+}
+
+/* Is there something to read on `fd` (after a grace period for stragglers)? */
+static bool has_input(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll(&p, 1, 50) == 1;
+}
+
 static void test_evtchn(void)
 {
     xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
@@ -868,6 +898,7 @@ static void test_evtchn(void)
     pthread_mutex_lock(&F.lock);
     CHECK(F.hello_kind == XENSIM_CLIENT_EVTCHN);
     int evsock = F.evsock;
+    struct xensim_evtchn_page *page = F.evpage;
     pthread_mutex_unlock(&F.lock);
 
     /* A port with a doorbell: notify writes the eventfd, no message. */
@@ -886,10 +917,27 @@ static void test_evtchn(void)
     CHECK(xenevtchn_notify(xce, (evtchn_port_t)slow) == 0);
     CHECK(atomic_load(&F.nr_notify) == notifies + 1);
     CHECK(xenevtchn_pending(xce) == slow);
+    CHECK(page_bit(page->masked, (uint32_t)slow));
+    /* Unmasking is a bit in the shared page: nothing reaches the daemon... */
     CHECK(xenevtchn_unmask(xce, (evtchn_port_t)slow) == 0);
+    CHECK(!page_bit(page->masked, (uint32_t)slow));
+    CHECK(!has_input(evsock));
+    /* ...unless an event was latched meanwhile: then an unmask record asks for it. */
+    CHECK(xenevtchn_notify(xce, (evtchn_port_t)slow) == 0);
+    CHECK(xenevtchn_pending(xce) == slow);
+    CHECK(xenevtchn_notify(xce, (evtchn_port_t)slow) == 0);
+    CHECK(page_bit(page->pending, (uint32_t)slow));
+    CHECK(!has_input(xenevtchn_fd(xce))); /* latched, not delivered */
+    CHECK(xenevtchn_unmask(xce, (evtchn_port_t)slow) == 0);
+    CHECK(!page_bit(page->masked, (uint32_t)slow));
     uint32_t unmasked = 0;
     CHECK(read(evsock, &unmasked, sizeof(unmasked)) == sizeof(unmasked) &&
           unmasked == (uint32_t)slow);
+    /* (This fake leaves the record unanswered.)  Ports out of range: ignored, as Linux does. */
+    __atomic_fetch_and(&page->pending[slow / 64], ~((uint64_t)1 << slow % 64), __ATOMIC_SEQ_CST);
+    CHECK(xenevtchn_unmask(xce, XENSIM_EVTCHN_PORTS) == 0);
+    CHECK(xenevtchn_unmask(xce, 0xffffffffu) == 0);
+    CHECK(!has_input(evsock));
 
     /* Nonblocking fd with nothing pending: EAGAIN. */
     CHECK(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
@@ -906,7 +954,7 @@ static void test_evtchn(void)
     /* Unbinding the doorbell port closes it: notify falls back to the daemon. */
     CHECK(xenevtchn_unbind(xce, (evtchn_port_t)fast) == 0);
     CHECK(xenevtchn_notify(xce, (evtchn_port_t)fast) == 0);
-    CHECK(atomic_load(&F.nr_notify) == notifies + 2);
+    CHECK(atomic_load(&F.nr_notify) == notifies + 4);
     CHECK(xenevtchn_pending(xce) == fast);
     CHECK_ERR(xenevtchn_unbind(xce, 5000), EINVAL);
     CHECK_ERR(xenevtchn_bind_virq(xce, 0), EOPNOTSUPP);
@@ -921,18 +969,33 @@ static void test_evtchn(void)
         xenevtchn_close(xce);
     }
 
-    /* The daemon going away: pending reports EIO, unmask does not raise SIGPIPE. */
+    /*
+     * The daemon going away: pending reports EIO; unmask still works on the
+     * page, and when it must write a record it fails with EIO, not SIGPIPE.
+     */
     xce = xenevtchn_open(NULL, 0);
     CHECK(xce != NULL);
     if (xce) {
         pthread_mutex_lock(&F.lock);
         evsock = F.evsock;
+        page = F.evpage;
         pthread_mutex_unlock(&F.lock);
         shutdown(evsock, SHUT_RDWR);
         CHECK_ERR(xenevtchn_pending(xce), EIO);
+        CHECK(xenevtchn_unmask(xce, 1) == 0);
+        __atomic_fetch_or(&page->pending[0], (uint64_t)1 << 1, __ATOMIC_SEQ_CST);
         CHECK_ERR(xenevtchn_unmask(xce, 1), EIO);
         xenevtchn_close(xce);
     }
+
+    /* No fallback: a daemon that hands out no event page is refused. */
+    atomic_store(&F.evtchn_no_page, true);
+    errno = 0;
+    xce = xenevtchn_open(NULL, 0);
+    CHECK(xce == NULL && errno == EIO);
+    if (xce)
+        xenevtchn_close(xce);
+    atomic_store(&F.evtchn_no_page, false);
 }
 
 static void test_restrict_all(void)
