@@ -49,3 +49,49 @@ uint64_t emu_uint_arg(const char *prog, const char *opt, const char *arg, uint64
                         opt, arg, max, max);
     return v;
 }
+
+void emu_opts_init(struct emu_opts *o, const char *prog, void (*usage)(FILE *out))
+{
+    *o = (struct emu_opts){ .prog = prog, .usage = usage, .ioservid = -1 };
+    opterr = 0; /* the errors are reported here, in the usage convention */
+}
+
+int emu_getopt(struct emu_opts *o, int argc, char **argv, const struct option *longopts)
+{
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case EMU_OPT_DOMID:
+            o->domid = (uint16_t)emu_uint_arg(o->prog, "--domid", optarg, EMU_DOMID_MAX);
+            o->have_domid = true;
+            break;
+        case EMU_OPT_IOSERVID:
+            o->ioservid = (int)emu_uint_arg(o->prog, "--ioservid", optarg, UINT16_MAX);
+            break;
+        case EMU_OPT_READY_FILE:
+            o->ready_file = optarg;
+            break;
+        case EMU_OPT_NO_PIC:
+            o->no_pic = true;
+            break;
+        case 'v':
+            o->verbosity++;
+            break;
+        case 'h':
+            o->usage(stdout);
+            exit(0);
+        case ':':
+            emu_usage_error(o->prog, "%s needs an argument", argv[optind - 1]);
+        default:
+            if (c >= EMU_OPT_PROGRAM)
+                return c;
+            emu_usage_error(o->prog, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        emu_usage_error(o->prog, "unexpected argument '%s'", argv[optind]);
+    if (!o->have_domid)
+        emu_usage_error(o->prog, "--domid is required");
+    return -1;
+}

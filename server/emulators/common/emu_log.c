@@ -37,15 +37,21 @@ void emu_log_fn(void *opaque, enum ioreq_log_level level, const char *msg)
         fprintf(stderr, "%s: %s%s\n", log->prog, prefix(level), msg);
 }
 
-void emu_logf(const struct emu_log *log, enum ioreq_log_level level, const char *fmt, ...)
+void emu_vlogf(const struct emu_log *log, enum ioreq_log_level level, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
 
     if (!wanted(log, level))
         return;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     emu_log_fn((void *)log, level, msg);
+}
+
+void emu_logf(const struct emu_log *log, enum ioreq_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emu_vlogf(log, level, fmt, ap);
+    va_end(ap);
 }

@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,17 +19,14 @@
 #include "debugcon.h"
 #include "emu_args.h"
 #include "emu_log.h"
-#include "emu_ready.h"
+#include "emu_serve.h"
 
 #define PROG "ioreq-debugcon"
 
 struct options {
-    domid_t domid;
-    int ioservid; /* -1: standalone */
+    struct emu_opts common;
     uint16_t port;
     const char *output; /* NULL: stdout */
-    const char *ready_file;
-    int verbosity;
 };
 
 struct output {
@@ -42,52 +38,35 @@ struct output {
 static void usage(FILE *out)
 {
     fprintf(out,
-        "Usage: " PROG " --domid D [--ioservid S] [OPTIONS]\n"
+        EMU_USAGE_LINE(PROG)
         "A debug console port for guest D: bytes written to it become lines of\n"
         "output; reading it returns 0xe9.\n"
         "\n"
-        "  --domid D          the guest domain (required)\n"
-        "  --ioservid S       attach to ioreq server S (the router created it and\n"
-        "                     mapped the port); without it, create a server\n"
-        "                     (standalone) and map the port to it\n"
+        EMU_USAGE_HEAD("the port")
         "  --port PORT        the port (default 0xe9)\n"
         "  --output FILE      append the output to FILE (default: stdout)\n"
-        "  --ready-file PATH  once serving, write the ioreq server id to PATH\n"
-        "  -v, --verbose      more log on stderr (twice: debug)\n"
-        "  -h, --help         this help\n"
+        EMU_USAGE_COMMON
         "\n"
         "Output is written a line at a time; at exit (SIGTERM, SIGINT) a last\n"
         "partial line is written as it is.\n"
-        "Exit status: 0 done, 1 runtime failure, 2 bad arguments.\n");
+        EMU_USAGE_EXIT_STATUS);
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_DOMID = 256, OPT_IOSERVID, OPT_PORT, OPT_OUTPUT, OPT_READY };
+    enum { OPT_PORT = EMU_OPT_PROGRAM, OPT_OUTPUT };
     static const struct option longopts[] = {
-        { "domid", required_argument, NULL, OPT_DOMID },
-        { "ioservid", required_argument, NULL, OPT_IOSERVID },
         { "port", required_argument, NULL, OPT_PORT },
         { "output", required_argument, NULL, OPT_OUTPUT },
-        { "ready-file", required_argument, NULL, OPT_READY },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
+        EMU_COMMON_LONG_OPTS,
         { NULL, 0, NULL, 0 },
     };
-    bool have_domid = false;
     int c;
 
-    *o = (struct options){ .ioservid = -1, .port = DEBUGCON_PORT };
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+    *o = (struct options){ .port = DEBUGCON_PORT };
+    emu_opts_init(&o->common, PROG, usage);
+    while ((c = emu_getopt(&o->common, argc, argv, longopts)) != -1) {
         switch (c) {
-        case OPT_DOMID:
-            o->domid = (domid_t)emu_uint_arg(PROG, "--domid", optarg, DOMID_FIRST_RESERVED - 1);
-            have_domid = true;
-            break;
-        case OPT_IOSERVID:
-            o->ioservid = (int)emu_uint_arg(PROG, "--ioservid", optarg, UINT16_MAX);
-            break;
         case OPT_PORT:
             o->port = (uint16_t)emu_uint_arg(PROG, "--port", optarg, UINT16_MAX);
             break;
@@ -96,25 +75,8 @@ static void parse_args(int argc, char **argv, struct options *o)
                 emu_usage_error(PROG, "--output: empty file name");
             o->output = optarg;
             break;
-        case OPT_READY:
-            o->ready_file = optarg;
-            break;
-        case 'v':
-            o->verbosity++;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case ':':
-            emu_usage_error(PROG, "%s needs an argument", argv[optind - 1]);
-        default:
-            emu_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        emu_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-    if (!have_domid)
-        emu_usage_error(PROG, "--domid is required");
 }
 
 static void write_line(void *opaque, const char *buf, size_t len)
@@ -147,13 +109,12 @@ int main(int argc, char **argv)
     struct options o;
     struct emu_log log = { .prog = PROG };
     struct output out = { .log = &log, .name = "stdout", .fd = STDOUT_FILENO };
-    struct ioreq_options io;
     struct ioreq_ctx *ctx = NULL;
     struct debugcon con;
     int rc, status = 1;
 
     parse_args(argc, argv, &o);
-    log.verbosity = o.verbosity;
+    log.verbosity = o.common.verbosity;
     signal(SIGPIPE, SIG_IGN); /* a closed reader is a write error, not death */
     if (o.output) {
         out.name = o.output;
@@ -165,47 +126,17 @@ int main(int argc, char **argv)
     }
     debugcon_init(&con, write_line, &out);
 
-    io = (struct ioreq_options){
-        .domid = o.domid,
-        .ioservid = o.ioservid,
-        .bufioreq = HVM_IOREQSRV_BUFIOREQ_OFF,
-        .has_pic = false, /* never raises an interrupt */
-        .log = emu_log_fn,
-        .log_opaque = &log,
-    };
-    rc = ioreq_open(&io, &ctx);
-    if (rc < 0) {
-        if (o.ioservid >= 0)
-            fprintf(stderr, PROG ": attaching to ioreq server %d of domain %u: %s\n",
-                    o.ioservid, o.domid, strerror(-rc));
-        else
-            fprintf(stderr, PROG ": creating an ioreq server for domain %u: %s\n",
-                    o.domid, strerror(-rc));
+    if (emu_open(&o.common, false /* never raises an interrupt */, &log, &ctx) < 0)
         goto out_file;
-    }
     rc = ioreq_add_port_region(ctx, o.port, 1, &region_ops, &con, NULL);
     if (rc < 0) {
         fprintf(stderr, PROG ": port 0x%x: %s\n", o.port, strerror(-rc));
         goto out_ctx;
     }
-    rc = ioreq_start(ctx);
-    if (rc < 0) {
-        fprintf(stderr, PROG ": starting ioreq server: %s\n", strerror(-rc));
+    if (emu_start(&o.common, ctx, &log, "debug console at port 0x%x, ioreq server %u, output to %s",
+                  o.port, ioreq_server_id(ctx), out.name) < 0)
         goto out_ctx;
-    }
-    emu_logf(&log, IOREQ_LOG_INFO, "debug console at port 0x%x, ioreq server %u, output to %s",
-             o.port, ioreq_server_id(ctx), out.name);
-    if (o.ready_file) {
-        rc = emu_write_ready_file(o.ready_file, ioreq_server_id(ctx));
-        if (rc < 0) {
-            fprintf(stderr, PROG ": --ready-file %s: %s\n", o.ready_file, strerror(-rc));
-            goto out_ctx;
-        }
-    }
-    rc = ioreq_run(ctx);
-    if (rc < 0)
-        fprintf(stderr, PROG ": %s\n", strerror(-rc));
-    else
+    if (emu_run(PROG, ctx) >= 0)
         status = 0;
 
 out_ctx:

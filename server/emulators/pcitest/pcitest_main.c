@@ -14,25 +14,20 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <libioreq.h>
 
 #include "emu_args.h"
 #include "emu_log.h"
-#include "emu_ready.h"
+#include "emu_serve.h"
 #include "pcitest.h"
 
 #define PROG "ioreq-pcitest"
 
 struct options {
-    domid_t domid;
-    int ioservid;       /* -1: standalone (create a server) */
+    struct emu_opts common;
     uint8_t dev, fn;
-    bool no_pic;
-    const char *ready_file;
-    int verbosity;
 };
 
 struct pcitest_prog {
@@ -48,29 +43,24 @@ struct pcitest_prog {
 static void usage(FILE *out)
 {
     fprintf(out,
-        "Usage: " PROG " --domid D [--ioservid S] [OPTIONS]\n"
+        EMU_USAGE_LINE(PROG)
         "A PCI test device (1234:11e8, class ff0000) for guest D, served through an\n"
         "ioreq server: BAR0 4 KiB of registers (ID, scratch, a DMA engine that\n"
         "copies guest memory, interrupt raise/ack), BAR1 16 I/O ports mirroring\n"
         "the first registers, MSI and INTA.\n"
         "\n"
-        "  --domid D          the guest domain (required)\n"
-        "  --ioservid S       attach to ioreq server S (the router created it and\n"
-        "                     mapped the function); without it, create a server\n"
-        "                     (standalone) and map the function to it\n"
+        EMU_USAGE_HEAD("the function")
         "  --slot DD.F        the function's device and function on bus 00, hex\n"
         "                     as lspci prints them (default 05.0; \"00:05.0\" too)\n"
         "  --pvh, --no-pic    the guest has no emulated PIC/IOAPIC: INTx is never\n"
         "                     driven (MSI still works)\n"
-        "  --ready-file PATH  once serving, write the ioreq server id to PATH\n"
-        "  -v, --verbose      more log on stderr (twice: debug)\n"
-        "  -h, --help         this help\n"
+        EMU_USAGE_COMMON
         "\n"
         "The BARs decode where the guest programs them (the emulator maps them on\n"
         "the server itself).  Register state, config space included, is not kept\n"
         "across a restart: the guest has to program the function again.\n"
         "SIGTERM or SIGINT: finish the request in flight and exit 0.\n"
-        "Exit status: 0 done, 1 runtime failure, 2 bad arguments.\n");
+        EMU_USAGE_EXIT_STATUS);
 }
 
 /* "DD.F" or "00:DD.F", hex device 0-1f, function 0-7. */
@@ -96,58 +86,24 @@ static void parse_slot(const char *arg, struct options *o)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_DOMID = 256, OPT_IOSERVID, OPT_SLOT, OPT_NO_PIC, OPT_READY };
+    enum { OPT_SLOT = EMU_OPT_PROGRAM };
     static const struct option longopts[] = {
-        { "domid", required_argument, NULL, OPT_DOMID },
-        { "ioservid", required_argument, NULL, OPT_IOSERVID },
         { "slot", required_argument, NULL, OPT_SLOT },
-        { "pvh", no_argument, NULL, OPT_NO_PIC },
-        { "no-pic", no_argument, NULL, OPT_NO_PIC },
-        { "ready-file", required_argument, NULL, OPT_READY },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
+        EMU_NO_PIC_LONG_OPTS,
+        EMU_COMMON_LONG_OPTS,
         { NULL, 0, NULL, 0 },
     };
-    bool have_domid = false;
     int c;
 
-    *o = (struct options){ .ioservid = -1, .dev = PCITEST_DEFAULT_DEV,
-                           .fn = PCITEST_DEFAULT_FN };
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+    *o = (struct options){ .dev = PCITEST_DEFAULT_DEV, .fn = PCITEST_DEFAULT_FN };
+    emu_opts_init(&o->common, PROG, usage);
+    while ((c = emu_getopt(&o->common, argc, argv, longopts)) != -1) {
         switch (c) {
-        case OPT_DOMID:
-            o->domid = (domid_t)emu_uint_arg(PROG, "--domid", optarg, DOMID_FIRST_RESERVED - 1);
-            have_domid = true;
-            break;
-        case OPT_IOSERVID:
-            o->ioservid = (int)emu_uint_arg(PROG, "--ioservid", optarg, UINT16_MAX);
-            break;
         case OPT_SLOT:
             parse_slot(optarg, o);
             break;
-        case OPT_NO_PIC:
-            o->no_pic = true;
-            break;
-        case OPT_READY:
-            o->ready_file = optarg;
-            break;
-        case 'v':
-            o->verbosity++;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case ':':
-            emu_usage_error(PROG, "%s needs an argument", argv[optind - 1]);
-        default:
-            emu_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        emu_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-    if (!have_domid)
-        emu_usage_error(PROG, "--domid is required");
 }
 
 /* ---- the model's callbacks ------------------------------------------------ */
@@ -255,64 +211,32 @@ int main(int argc, char **argv)
 {
     struct options o;
     struct pcitest_prog p = { .log = { .prog = PROG } };
-    struct ioreq_options io;
     sigset_t sigs;
     int rc, status = 1;
 
     parse_args(argc, argv, &o);
-    p.log.verbosity = o.verbosity;
+    p.log.verbosity = o.common.verbosity;
     p.slot_dev = o.dev;
     p.slot_fn = o.fn;
-    p.no_pic = o.no_pic;
+    p.no_pic = o.common.no_pic;
     pcitest_init(&p.dev, &model_ops, &p);
 
     /* ioreq_run() watches these; blocked now, one arriving early is not lost. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    emu_block_stop_signals(&sigs);
 
-    io = (struct ioreq_options){
-        .domid = o.domid,
-        .ioservid = o.ioservid,
-        .bufioreq = HVM_IOREQSRV_BUFIOREQ_OFF,
-        .has_pic = !o.no_pic,
-        .log = emu_log_fn,
-        .log_opaque = &p.log,
-    };
-    rc = ioreq_open(&io, &p.ctx);
-    if (rc < 0) {
-        if (o.ioservid >= 0)
-            fprintf(stderr, PROG ": attaching to ioreq server %d of domain %u: %s\n",
-                    o.ioservid, o.domid, strerror(-rc));
-        else
-            fprintf(stderr, PROG ": creating an ioreq server for domain %u: %s\n",
-                    o.domid, strerror(-rc));
+    if (emu_open(&o.common, !o.common.no_pic, &p.log, &p.ctx) < 0)
         return 1;
-    }
     if (add_function(&p, &o) < 0)
         goto out_ctx;
-    rc = ioreq_start(p.ctx);
-    if (rc < 0) {
-        fprintf(stderr, PROG ": starting ioreq server: %s\n", strerror(-rc));
+    if (emu_start(&o.common, p.ctx, &p.log,
+                  "PCI %04x:%04x at 00:%02x.%u, BAR0 %u bytes of memory, BAR1 %u ports, "
+                  "MSI and %s, ioreq server %u",
+                  PCITEST_VENDOR_ID, PCITEST_DEVICE_ID, o.dev, o.fn, PCITEST_BAR0_SIZE,
+                  PCITEST_BAR1_SIZE, o.common.no_pic ? "no INTx (no PIC)" : "INTA",
+                  ioreq_server_id(p.ctx)) < 0)
         goto out_ctx;
-    }
-    emu_logf(&p.log, IOREQ_LOG_INFO,
-             "PCI %04x:%04x at 00:%02x.%u, BAR0 %u bytes of memory, BAR1 %u ports, MSI and %s, "
-             "ioreq server %u",
-             PCITEST_VENDOR_ID, PCITEST_DEVICE_ID, o.dev, o.fn, PCITEST_BAR0_SIZE,
-             PCITEST_BAR1_SIZE, o.no_pic ? "no INTx (no PIC)" : "INTA", ioreq_server_id(p.ctx));
-    if (o.ready_file) {
-        rc = emu_write_ready_file(o.ready_file, ioreq_server_id(p.ctx));
-        if (rc < 0) {
-            fprintf(stderr, PROG ": --ready-file %s: %s\n", o.ready_file, strerror(-rc));
-            goto out_ctx;
-        }
-    }
-    rc = ioreq_run(p.ctx);
-    if (rc < 0) {
-        fprintf(stderr, PROG ": %s\n", strerror(-rc));
-    } else {
+    rc = emu_run(PROG, p.ctx);
+    if (rc >= 0) {
         emu_logf(&p.log, IOREQ_LOG_INFO, "stopped after %" PRIu64 " DMA command(s)",
                  p.dev.dma_commands);
         status = 0;

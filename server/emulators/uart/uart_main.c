@@ -13,7 +13,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -22,21 +21,17 @@
 
 #include "emu_args.h"
 #include "emu_log.h"
-#include "emu_ready.h"
+#include "emu_serve.h"
 #include "uart16550.h"
 #include "uart_backend.h"
 
 #define PROG "ioreq-uart"
 
 struct options {
-    domid_t domid;
-    int ioservid;       /* -1: standalone (create a server) */
+    struct emu_opts common;
     uint16_t base;
     unsigned int irq;
-    bool no_pic;
     const char *backend;
-    const char *ready_file;
-    int verbosity;
 };
 
 struct uart_prog {
@@ -52,13 +47,10 @@ struct uart_prog {
 static void usage(FILE *out)
 {
     fprintf(out,
-        "Usage: " PROG " --domid D [--ioservid S] [OPTIONS]\n"
+        EMU_USAGE_LINE(PROG)
         "A 16550A UART (16-byte FIFOs) for guest D, served through an ioreq server.\n"
         "\n"
-        "  --domid D          the guest domain (required)\n"
-        "  --ioservid S       attach to ioreq server S (the router created it and\n"
-        "                     mapped the ports); without it, create a server\n"
-        "                     (standalone) and map the ports to it\n"
+        EMU_USAGE_HEAD("the ports")
         "  --base PORT        first of the 8 ports (default 0x3f8)\n"
         "  --irq N            ISA IRQ 0-15 (default 4)\n"
         "  --backend SPEC     where the line goes (default stdio):\n"
@@ -69,44 +61,29 @@ static void usage(FILE *out)
         "                                   stdout as \"" PROG ": pty /dev/pts/N\"\n"
         "  --pvh, --no-pic    the guest has no emulated PIC/IOAPIC: never raise\n"
         "                     the IRQ (the port is polled only)\n"
-        "  --ready-file PATH  once serving, write the ioreq server id to PATH\n"
-        "  -v, --verbose      more log on stderr (twice: debug)\n"
-        "  -h, --help         this help\n"
+        EMU_USAGE_COMMON
         "\n"
         "SIGTERM or SIGINT: finish the request in flight and exit 0.\n"
-        "Exit status: 0 done, 1 runtime failure, 2 bad arguments.\n");
+        EMU_USAGE_EXIT_STATUS);
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_DOMID = 256, OPT_IOSERVID, OPT_BASE, OPT_IRQ, OPT_BACKEND, OPT_NO_PIC, OPT_READY };
+    enum { OPT_BASE = EMU_OPT_PROGRAM, OPT_IRQ, OPT_BACKEND };
     static const struct option longopts[] = {
-        { "domid", required_argument, NULL, OPT_DOMID },
-        { "ioservid", required_argument, NULL, OPT_IOSERVID },
         { "base", required_argument, NULL, OPT_BASE },
         { "irq", required_argument, NULL, OPT_IRQ },
         { "backend", required_argument, NULL, OPT_BACKEND },
-        { "pvh", no_argument, NULL, OPT_NO_PIC },
-        { "no-pic", no_argument, NULL, OPT_NO_PIC },
-        { "ready-file", required_argument, NULL, OPT_READY },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
+        EMU_NO_PIC_LONG_OPTS,
+        EMU_COMMON_LONG_OPTS,
         { NULL, 0, NULL, 0 },
     };
-    bool have_domid = false;
     int c;
 
-    *o = (struct options){ .ioservid = -1, .base = 0x3f8, .irq = 4, .backend = "stdio" };
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+    *o = (struct options){ .base = 0x3f8, .irq = 4, .backend = "stdio" };
+    emu_opts_init(&o->common, PROG, usage);
+    while ((c = emu_getopt(&o->common, argc, argv, longopts)) != -1) {
         switch (c) {
-        case OPT_DOMID:
-            o->domid = (domid_t)emu_uint_arg(PROG, "--domid", optarg, DOMID_FIRST_RESERVED - 1);
-            have_domid = true;
-            break;
-        case OPT_IOSERVID:
-            o->ioservid = (int)emu_uint_arg(PROG, "--ioservid", optarg, UINT16_MAX);
-            break;
         case OPT_BASE:
             o->base = (uint16_t)emu_uint_arg(PROG, "--base", optarg, 0x10000 - UART_NR_REGS);
             break;
@@ -116,28 +93,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         case OPT_BACKEND:
             o->backend = optarg;
             break;
-        case OPT_NO_PIC:
-            o->no_pic = true;
-            break;
-        case OPT_READY:
-            o->ready_file = optarg;
-            break;
-        case 'v':
-            o->verbosity++;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case ':':
-            emu_usage_error(PROG, "%s needs an argument", argv[optind - 1]);
-        default:
-            emu_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc)
-        emu_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-    if (!have_domid)
-        emu_usage_error(PROG, "--domid is required");
 }
 
 /* ---- the model's callbacks ------------------------------------------------ */
@@ -190,10 +147,7 @@ static int open_signalfd(void)
 {
     sigset_t mask;
 
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+    if (emu_block_stop_signals(&mask) < 0)
         return -1;
     return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
@@ -247,13 +201,12 @@ int main(int argc, char **argv)
 {
     struct options o;
     struct uart_prog p = { .log = { .prog = PROG } };
-    struct ioreq_options io;
     char err[512], irq_desc[32];
     int rc, sigfd, status = 1;
 
     parse_args(argc, argv, &o);
-    p.log.verbosity = o.verbosity;
-    p.use_irq = !o.no_pic;
+    p.log.verbosity = o.common.verbosity;
+    p.use_irq = !o.common.no_pic;
     p.irq = o.irq;
     signal(SIGPIPE, SIG_IGN); /* a socket peer going away is not fatal */
 
@@ -276,24 +229,8 @@ int main(int argc, char **argv)
         goto out_backend;
     }
 
-    io = (struct ioreq_options){
-        .domid = o.domid,
-        .ioservid = o.ioservid,
-        .bufioreq = HVM_IOREQSRV_BUFIOREQ_OFF,
-        .has_pic = !o.no_pic,
-        .log = emu_log_fn,
-        .log_opaque = &p.log,
-    };
-    rc = ioreq_open(&io, &p.ctx);
-    if (rc < 0) {
-        if (o.ioservid >= 0)
-            fprintf(stderr, PROG ": attaching to ioreq server %d of domain %u: %s\n",
-                    o.ioservid, o.domid, strerror(-rc));
-        else
-            fprintf(stderr, PROG ": creating an ioreq server for domain %u: %s\n",
-                    o.domid, strerror(-rc));
+    if (emu_open(&o.common, !o.common.no_pic, &p.log, &p.ctx) < 0)
         goto out_signal;
-    }
     rc = ioreq_add_port_region(p.ctx, o.base, UART_NR_REGS, &region_ops, &p.uart, NULL);
     if (rc < 0) {
         fprintf(stderr, PROG ": ports 0x%x-0x%x: %s\n", o.base, o.base + UART_NR_REGS - 1,
@@ -307,25 +244,14 @@ int main(int argc, char **argv)
      * may serve a request left over by that instance and raise it again.
      */
     set_irq(&p, false);
-    rc = ioreq_start(p.ctx);
-    if (rc < 0) {
-        fprintf(stderr, PROG ": starting ioreq server: %s\n", strerror(-rc));
-        goto out_ctx;
-    }
     if (p.use_irq)
         snprintf(irq_desc, sizeof(irq_desc), "ISA IRQ %u", p.irq);
     else
         snprintf(irq_desc, sizeof(irq_desc), "no IRQ (polled)");
-    emu_logf(&p.log, IOREQ_LOG_INFO, "16550A at 0x%x-0x%x, %s, ioreq server %u, %s",
-             o.base, o.base + UART_NR_REGS - 1, irq_desc, ioreq_server_id(p.ctx),
-             uart_backend_describe(p.backend));
-    if (o.ready_file) {
-        rc = emu_write_ready_file(o.ready_file, ioreq_server_id(p.ctx));
-        if (rc < 0) {
-            fprintf(stderr, PROG ": --ready-file %s: %s\n", o.ready_file, strerror(-rc));
-            goto out_ctx;
-        }
-    }
+    if (emu_start(&o.common, p.ctx, &p.log, "16550A at 0x%x-0x%x, %s, ioreq server %u, %s",
+                  o.base, o.base + UART_NR_REGS - 1, irq_desc, ioreq_server_id(p.ctx),
+                  uart_backend_describe(p.backend)) < 0)
+        goto out_ctx;
 
     if (serve(&p, sigfd) == 0)
         status = 0;
