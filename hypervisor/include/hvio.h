@@ -137,8 +137,8 @@ struct hvio_domain_config {
 int hvio_domain_create(struct hvio_host *host,
                        const struct hvio_domain_config *cfg);
 /*
- * Destroys every ioreq server of the domain (a vCPU waiting on one completes
- * as unhandled), then forgets the domain.  -ESRCH if there is none.
+ * Destroys every ioreq server of the domain, then forgets it: a vCPU
+ * waiting on a server wakes and gets -ESRCH.  -ESRCH if there is none.
  */
 int hvio_domain_destroy(struct hvio_host *host, domid_t domid);
 
