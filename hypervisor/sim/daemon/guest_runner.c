@@ -27,6 +27,7 @@ struct vcpu_run {
     unsigned int irq_cursor; /* interrupts seen: those before the run, and consumed by wait-irq */
     char report[REPORT_MAX];
     int failures;
+    bool started; /* its thread exists (and must be joined) */
     pthread_t thread;
 };
 
@@ -258,7 +259,8 @@ static void finish(struct guest_run *run, bool timed_out)
         failures += vr->failures;
         if (report && used < XENSIM_MSG_MAX - 1)
             used += (size_t)snprintf(report + used, XENSIM_MSG_MAX - used, "%s", vr->report);
-        pthread_join(vr->thread, NULL);
+        if (vr->started)
+            pthread_join(vr->thread, NULL);
         hvio_vcpu_put(vr->vcpu);
         guest_script_free(vr->script);
     }
@@ -377,9 +379,23 @@ void guest_run_start(struct request *rq)
         run->vcpu[i].irq_cursor = d->nr_irqs;
     pthread_mutex_unlock(&d->lock);
     rq->client->busy = true;
-    for (unsigned int i = 0; i < run->nr; i++)
-        pthread_create(&run->vcpu[i].thread, NULL, vcpu_thread, &run->vcpu[i]);
+    for (unsigned int i = 0; i < run->nr; i++) {
+        struct vcpu_run *vr = &run->vcpu[i];
+
+        vr->started = pthread_create(&vr->thread, NULL, vcpu_thread, vr) == 0;
+        if (!vr->started) { /* reported as a failure of that script */
+            snprintf(vr->report, sizeof(vr->report), "%s: cannot start a vCPU thread\n",
+                     guest_script_name(vr->script));
+            vr->failures = 1;
+            pthread_mutex_lock(&d->lock);
+            run->finished++;
+            pthread_mutex_unlock(&d->lock);
+        }
+    }
+    /* Without a coordinator thread, this one coordinates (and the loop waits). */
     pthread_t coord;
-    pthread_create(&coord, NULL, coordinator, run);
-    pthread_detach(coord);
+    if (pthread_create(&coord, NULL, coordinator, run) == 0)
+        pthread_detach(coord);
+    else
+        coordinator(run);
 }
