@@ -1,0 +1,34 @@
+#!/bin/bash
+# check_cli.sh ROUTERD SRCDIR BINDIR: ioreq-routerd --check on the demo
+# config (found via --exec-path), on a bad file, and usage errors.
+set -u
+routerd=$1 src=$2 bin=$3
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$("$routerd" --check "$src/config/demo.json" --exec-path "$bin" 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "demo.json: exit $rc: $out"
+[ "$out" = "$src/config/demo.json: ok" ] || fail "demo.json output: $out"
+
+out=$(IOREQ_ROUTER_EXEC_PATH="$bin" "$routerd" --check "$src/config/demo.json" 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "demo.json via env: exit $rc: $out"
+
+out=$(PATH=/usr/bin:/bin "$routerd" --check "$src/config/demo.json" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "demo.json without exec path: exit $rc"
+echo "$out" | grep -qF 'guests[0].emulators[0].exec: "ioreq-uart" not found (searched $PATH)' \
+    || fail "missing exec message: $out"
+
+cd "$src/tests/router" || exit 1
+out=$("$routerd" --check bad.json 2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] || fail "bad.json: exit $rc"
+expected='bad.json: guests[0].emulators[1].colour: unknown key
+bad.json: guests[0].emulators[1].ports[1]: port 0x10000 is above 0xffff
+bad.json: guests[0].emulators[1].ports[0]: overlaps "uart0" 0x3f8-0x3ff'
+[ "$out" = "$expected" ] || fail "bad.json output:
+$out"
+
+"$routerd" --help >/dev/null 2>&1 || fail "--help"
+"$routerd" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no args should exit 2"
+"$routerd" --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "--bogus should exit 2"
+"$routerd" --check >/dev/null 2>&1; [ $? -eq 2 ] || fail "--check without FILE should exit 2"
+"$routerd" --check /nonexistent.json >/dev/null 2>&1; [ $? -eq 1 ] || fail "unreadable should exit 1"
+echo PASS
