@@ -10,90 +10,26 @@
 # shellcheck disable=SC2317,SC2028 # cases are called as case_$CASE; echo keeps script escapes
 set -u
 
+# shellcheck source-path=SCRIPTDIR source=it_harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/it_harness.sh"
+
 if [ "${1:-}" != "--inside" ]; then
-    if [ $# -ne 6 ]; then
-        echo "usage: $0 CASE XENSIM SAMPLE_DEVICE MAKE_SERVER POKE_SERVER PORT_DEVICE_EXAMPLE" >&2
-        exit 2
-    fi
-    T=$(mktemp -d "${TMPDIR:-/tmp}/libioreq-it.XXXXXX") || exit 1
-    trap 'rm -rf "$T"' EXIT
-    export CASE=$1 X=$2 DEV=$3 MK=$4 POKE=$5 EX=$6 T
-    "$X" run -- bash "$0" --inside >"$T/session.out" 2>&1
-    rc=$?
-    cat "$T/session.out"
-    if [ $rc -ne 0 ]; then
-        for f in "$T"/*.log; do
-            [ -e "$f" ] && { echo "---- $(basename "$f")"; cat "$f"; }
-        done
-        echo "libioreq integration case '$CASE': FAILED ($rc)"
-        exit 1
-    fi
-    echo "libioreq integration case '$CASE': ok"
-    exit 0
+    [ $# -eq 6 ] || it_usage "CASE XENSIM SAMPLE_DEVICE MAKE_SERVER POKE_SERVER PORT_DEVICE_EXAMPLE"
+    export CASE=$1 X=$2 DEV=$3 MK=$4 POKE=$5 EX=$6
+    it_outer libioreq-it libioreq
 fi
 
 # ---- inside the simulator ----
-failures=0
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# domain NAME TYPE VCPUS -> prints the domid
-domain() {
-    "$X" domain create --name "$1" --type "$2" --vcpus "$3" --memory 64M
-}
-
-# wait_file PATH [-e]: until PATH is non-empty (-e: exists), up to 10 s
-wait_file() {
-    for _ in $(seq 200); do
-        if [ "${2:-}" = -e ]; then
-            [ -e "$1" ] && return 0
-        else
-            [ -s "$1" ] && return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
+it_inside
+dev_pid= # set by start_dev
 
 # start_dev NAME ARGS...: start sample_device, wait until it serves; sets $dev_pid
 start_dev() {
-    local name=$1
-    shift
-    rm -f "$T/$name.ready"
-    "$DEV" "$@" --ready-file "$T/$name.ready" 2>>"$T/$name.log" &
-    dev_pid=$!
-    pids+=("$dev_pid")
-    wait_file "$T/$name.ready" || { fail "$name did not come up"; return 1; }
+    start_server dev_pid "$1" /dev/null - "$DEV" "${@:2}"
 }
 
 # stop_dev PID NAME: SIGTERM, expect a clean exit
-stop_dev() {
-    kill -TERM "$1"
-    wait "$1"
-    local rc=$?
-    [ "$rc" -eq 0 ] || fail "$2 exited with $rc after SIGTERM"
-}
-
-# script NAME < text: write $T/NAME.gio
-script() {
-    cat >"$T/$1.gio"
-}
-
-# guest DOMID NAME...: run scripts (one per vCPU), expect success
-guest() {
-    local dom=$1
-    shift
-    local files=()
-    for n in "$@"; do files+=("$T/$n.gio"); done
-    if ! "$X" guest run "$dom" "${files[@]}" >"$T/guest.out" 2>&1; then
-        fail "guest run $*: $(cat "$T/guest.out")"
-    fi
-}
+stop_dev() { stop_server "$@"; }
 
 # expect_log NAME REGEX [COUNT]: the emulator's log has REGEX (exactly COUNT times)
 expect_log() {

@@ -6,73 +6,29 @@
 # Each CASE runs in its own private simulator (`xensim run`).
 set -u
 
+# shellcheck source-path=SCRIPTDIR source=../it_harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../it_harness.sh"
+
 if [ "${1:-}" != "--inside" ]; then
-    if [ $# -ne 3 ]; then
-        echo "usage: $0 CASE XENSIM IOREQ_DEBUGCON" >&2
-        exit 2
-    fi
-    T=$(mktemp -d "${TMPDIR:-/tmp}/debugcon-it.XXXXXX") || exit 1
-    trap 'rm -rf "$T"' EXIT
-    export CASE=$1 X=$2 DBG=$3 T
-    "$X" run -- bash "$0" --inside >"$T/session.out" 2>&1
-    rc=$?
-    cat "$T/session.out"
-    if [ $rc -ne 0 ]; then
-        for f in "$T"/*.log; do
-            [ -e "$f" ] && { echo "---- $(basename "$f")"; cat "$f"; }
-        done
-        echo "ioreq-debugcon integration case '$CASE': FAILED ($rc)"
-        exit 1
-    fi
-    echo "ioreq-debugcon integration case '$CASE': ok"
-    exit 0
+    [ $# -eq 3 ] || it_usage "CASE XENSIM IOREQ_DEBUGCON"
+    export CASE=$1 X=$2 DBG=$3
+    it_outer debugcon-it ioreq-debugcon
 fi
 
 # ---- inside the simulator ----
-failures=0
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-wait_file() { # PATH: until non-empty, up to 10 s
-    for _ in $(seq 200); do
-        [ -s "$1" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
+it_inside
+dbg_pid= # set by start_dbg
 
 start_dbg() { # NAME ARGS...: sets $dbg_pid; stdout to NAME.out
-    local name=$1
-    shift
-    "$DBG" "$@" --ready-file "$T/$name.ready" -v >"$T/$name.out" 2>>"$T/$name.log" &
-    dbg_pid=$!
-    pids+=("$dbg_pid")
-    wait_file "$T/$name.ready" || { fail "$name did not come up"; return 1; }
+    start_server dbg_pid "$1" /dev/null "$T/$1.out" "$DBG" "${@:2}" -v
 }
 
-stop_dbg() { # PID NAME
-    kill -TERM "$1"
-    wait "$1"
-    local rc=$?
-    [ $rc -eq 0 ] || fail "$2 exited with $rc after SIGTERM"
-}
+stop_dbg() { stop_server "$@"; } # PID NAME
 
 guest() { # DOMID SCRIPT-FILE
     if ! "$X" guest run "$1" "$2" >"$T/guest.out" 2>&1; then
         fail "guest run $(basename "$2"): $(cat "$T/guest.out")"
     fi
-}
-
-expect_file() { # PATH EXPECTED (printf format)
-    local want got
-    want=$(printf "$2" | od -An -c)
-    got=$(od -An -c <"$1")
-    [ "$got" = "$want" ] || fail "$(basename "$1"): got [$got], want [$want]"
 }
 
 case_lines() {
@@ -127,5 +83,4 @@ case_args() {
     [ $rc -eq 1 ] && grep -q "/no/such/dir/f" "$T/o" || fail "bad --output: $rc $(cat "$T/o")"
 }
 
-"case_$CASE"
-[ $failures -eq 0 ]
+it_done

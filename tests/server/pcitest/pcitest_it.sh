@@ -11,83 +11,26 @@
 # shellcheck disable=SC2317,SC2154 # cases are called as case_$CASE; the trap's loop sets p
 set -u
 
+# shellcheck source-path=SCRIPTDIR source=../it_harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../it_harness.sh"
+
 if [ "${1:-}" != "--inside" ]; then
-    if [ $# -lt 3 ]; then
-        echo "usage: $0 CASE XENSIM IOREQ_PCITEST [MAKE_SERVER]" >&2
-        exit 2
-    fi
-    T=$(mktemp -d "${TMPDIR:-/tmp}/pcitest-it.XXXXXX") || exit 1
-    trap 'rm -rf "$T"' EXIT
-    export CASE=$1 X=$2 PT=$3 MK=${4:-} T
-    "$X" run -- bash "$0" --inside >"$T/session.out" 2>&1
-    rc=$?
-    cat "$T/session.out"
-    [ $rc -eq 77 ] && exit 77 # skipped
-    if [ $rc -ne 0 ]; then
-        for f in "$T"/*.log; do
-            [ -e "$f" ] && { echo "---- $(basename "$f")"; cat "$f"; }
-        done
-        echo "ioreq-pcitest integration case '$CASE': FAILED ($rc)"
-        exit 1
-    fi
-    echo "ioreq-pcitest integration case '$CASE': ok"
-    exit 0
+    [ $# -ge 3 ] || it_usage "CASE XENSIM IOREQ_PCITEST [MAKE_SERVER]"
+    export CASE=$1 X=$2 PT=$3 MK=${4:-}
+    it_outer pcitest-it ioreq-pcitest skip77
 fi
 
 # ---- inside the simulator ----
-failures=0
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-domain() { # NAME TYPE -> domid
-    "$X" domain create --name "$1" --type "$2" --vcpus 1 --memory 64M
-}
-
-wait_file() { # PATH [-e]: until non-empty (-e: exists), up to 10 s
-    for _ in $(seq 200); do
-        if [ "${2:-}" = -e ]; then
-            [ -e "$1" ] && return 0
-        else
-            [ -s "$1" ] && return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
+it_inside
+pt_pid= # set by start_pt
 
 # start_pt NAME ARGS...: start ioreq-pcitest (log to NAME.log), wait until
 # it serves; sets $pt_pid
 start_pt() {
-    local name=$1
-    shift
-    rm -f "$T/$name.ready"
-    "$PT" "$@" --ready-file "$T/$name.ready" -v </dev/null >"$T/$name.out" 2>>"$T/$name.log" &
-    pt_pid=$!
-    pids+=("$pt_pid")
-    wait_file "$T/$name.ready" || { fail "$name did not come up"; return 1; }
+    start_server pt_pid "$1" /dev/null "$T/$1.out" "$PT" "${@:2}" -v
 }
 
-stop_pt() { # PID NAME: SIGTERM, expect exit 0
-    kill -TERM "$1"
-    wait "$1"
-    local rc=$?
-    [ $rc -eq 0 ] || fail "$2 exited with $rc after SIGTERM"
-}
-
-script() { # NAME < text
-    cat >"$T/$1.gio"
-}
-
-guest() { # DOMID NAME
-    if ! "$X" guest run "$1" "$T/$2.gio" >"$T/guest.out" 2>&1; then
-        fail "guest run $2: $(cat "$T/guest.out")"
-    fi
-}
+stop_pt() { stop_server "$@"; } # PID NAME: SIGTERM, expect exit 0
 
 irq_count() { # DOMID LINE: how many irq-log lines are exactly LINE
     "$X" irq-log "$1" | grep -cxF -- "$2"

@@ -9,88 +9,26 @@
 # MAKE_SERVER, the libioreq tests' server maker).
 set -u
 
+# shellcheck source-path=SCRIPTDIR source=../it_harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../it_harness.sh"
+
 if [ "${1:-}" != "--inside" ]; then
-    if [ $# -lt 3 ]; then
-        echo "usage: $0 CASE XENSIM IOREQ_UART [MAKE_SERVER]" >&2
-        exit 2
-    fi
-    T=$(mktemp -d "${TMPDIR:-/tmp}/uart-it.XXXXXX") || exit 1
-    trap 'rm -rf "$T"' EXIT
-    export CASE=$1 X=$2 UART=$3 MK=${4:-} T
-    "$X" run -- bash "$0" --inside >"$T/session.out" 2>&1
-    rc=$?
-    cat "$T/session.out"
-    [ $rc -eq 77 ] && exit 77 # skipped
-    if [ $rc -ne 0 ]; then
-        for f in "$T"/*.log; do
-            [ -e "$f" ] && { echo "---- $(basename "$f")"; cat "$f"; }
-        done
-        echo "ioreq-uart integration case '$CASE': FAILED ($rc)"
-        exit 1
-    fi
-    echo "ioreq-uart integration case '$CASE': ok"
-    exit 0
+    [ $# -ge 3 ] || it_usage "CASE XENSIM IOREQ_UART [MAKE_SERVER]"
+    export CASE=$1 X=$2 UART=$3 MK=${4:-}
+    it_outer uart-it ioreq-uart skip77
 fi
 
 # ---- inside the simulator ----
-failures=0
-pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-domain() { # NAME TYPE -> domid
-    "$X" domain create --name "$1" --type "$2" --vcpus 1 --memory 64M
-}
-
-wait_file() { # PATH: until non-empty, up to 10 s
-    for _ in $(seq 200); do
-        [ -s "$1" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
+it_inside
+uart_pid= # set by start_uart
 
 # start_uart NAME ARGS...: start ioreq-uart (stdin from $uart_stdin or
 # /dev/null, stdout to NAME.out), wait until it serves; sets $uart_pid
 start_uart() {
-    local name=$1
-    shift
-    rm -f "$T/$name.ready"
-    "$UART" "$@" --ready-file "$T/$name.ready" -v <"${uart_stdin:-/dev/null}" \
-        >"$T/$name.out" 2>>"$T/$name.log" &
-    uart_pid=$!
-    pids+=("$uart_pid")
-    wait_file "$T/$name.ready" || { fail "$name did not come up"; return 1; }
+    start_server uart_pid "$1" "${uart_stdin:-/dev/null}" "$T/$1.out" "$UART" "${@:2}" -v
 }
 
-stop_uart() { # PID NAME: SIGTERM, expect exit 0
-    kill -TERM "$1"
-    wait "$1"
-    local rc=$?
-    [ $rc -eq 0 ] || fail "$2 exited with $rc after SIGTERM"
-}
-
-script() { # NAME < text
-    cat >"$T/$1.gio"
-}
-
-guest() { # DOMID NAME
-    if ! "$X" guest run "$1" "$T/$2.gio" >"$T/guest.out" 2>&1; then
-        fail "guest run $2: $(cat "$T/guest.out")"
-    fi
-}
-
-expect_file() { # PATH EXPECTED-BYTES (printf format)
-    local want
-    want=$(printf "$2" | od -An -c)
-    local got
-    got=$(od -An -c <"$1")
-    [ "$got" = "$want" ] || fail "$(basename "$1"): got [$got], want [$want]"
-}
+stop_uart() { stop_server "$@"; } # PID NAME: SIGTERM, expect exit 0
 
 # Linux's 8250 autoconfig and startup, step by step, as a guest at BASE;
 # with OUT2 set and THRI enabled the IRQ must be raised (wait-irq).
@@ -409,5 +347,4 @@ case_args() {
     check_usage 1 'creating an ioreq server for domain 999' --domid 999 --backend file:/dev/null
 }
 
-"case_$CASE"
-[ $failures -eq 0 ]
+it_done
