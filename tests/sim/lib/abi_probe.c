@@ -27,28 +27,7 @@
 #include <xenforeignmemory.h>
 #include <xentoollog.h>
 
-static int failures;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s (errno %d: %s)\n", __FILE__, \
-                    __LINE__, #cond, errno, strerror(errno));                    \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
-
-#define CHECK_ERR(call, want)                                                    \
-    do {                                                                         \
-        errno = 0;                                                               \
-        long rc_ = (long)(call);                                                 \
-        int e_ = errno;                                                          \
-        if (rc_ != -1 || e_ != (want)) {                                         \
-            fprintf(stderr, "%s:%d: %s: got %ld errno %d (%s), want -1 errno %s\n", \
-                    __FILE__, __LINE__, #call, rc_, e_, strerror(e_), #want);    \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
+#include "checks.h"
 
 /* The directory the library holding `fn` was loaded from. */
 static int lib_dir_of(void *fn, char *dir, size_t size)

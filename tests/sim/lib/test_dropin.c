@@ -55,28 +55,7 @@
 #define SERVER_ID 7
 #define REMOTE_DOORBELL 5 /* bind_interdomain to this remote port gets a doorbell */
 
-static int failures;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s (errno %d: %s)\n", __FILE__, \
-                    __LINE__, #cond, errno, strerror(errno));                    \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
-
-#define CHECK_ERR(call, want)                                                    \
-    do {                                                                         \
-        errno = 0;                                                               \
-        long rc_ = (long)(call);                                                 \
-        int e_ = errno;                                                          \
-        if (rc_ != -1 || e_ != (want)) {                                         \
-            fprintf(stderr, "%s:%d: %s: got %ld errno %d (%s), want -1 errno %s\n", \
-                    __FILE__, __LINE__, #call, rc_, e_, strerror(e_), #want);    \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
+#include "checks.h"
 
 /* ------------------------------------------------------------------------ */
 /* The fake daemon                                                          */
