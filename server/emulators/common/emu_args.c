@@ -1,5 +1,8 @@
 #include "emu_args.h"
 
+#include <fcntl.h>
+#include <limits.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -52,7 +55,7 @@ uint64_t emu_uint_arg(const char *prog, const char *opt, const char *arg, uint64
 
 void emu_opts_init(struct emu_opts *o, const char *prog, void (*usage)(FILE *out))
 {
-    *o = (struct emu_opts){ .prog = prog, .usage = usage, .ioservid = -1 };
+    *o = (struct emu_opts){ .prog = prog, .usage = usage, .ioservid = -1, .ready_fd = -1 };
     opterr = 0; /* the errors are reported here, in the usage convention */
 }
 
@@ -71,6 +74,12 @@ int emu_getopt(struct emu_opts *o, int argc, char **argv, const struct option *l
             break;
         case EMU_OPT_READY_FILE:
             o->ready_file = optarg;
+            break;
+        case EMU_OPT_READY_FD:
+            o->ready_fd = (int)emu_uint_arg(o->prog, "--ready-fd", optarg, INT_MAX);
+            if (fcntl(o->ready_fd, F_GETFD) < 0)
+                emu_usage_error(o->prog, "--ready-fd: %d is not an open file descriptor",
+                                o->ready_fd);
             break;
         case EMU_OPT_NO_PIC:
             o->no_pic = true;

@@ -52,6 +52,7 @@ enum {
     EMU_OPT_IOSERVID,
     EMU_OPT_READY_FILE,
     EMU_OPT_NO_PIC,
+    EMU_OPT_READY_FD,
     EMU_OPT_PROGRAM, /* the first value for a program's own options */
 };
 
@@ -59,6 +60,7 @@ enum {
     { "domid", required_argument, NULL, EMU_OPT_DOMID },                          \
     { "ioservid", required_argument, NULL, EMU_OPT_IOSERVID },                    \
     { "ready-file", required_argument, NULL, EMU_OPT_READY_FILE },                \
+    { "ready-fd", required_argument, NULL, EMU_OPT_READY_FD },                    \
     { "verbose", no_argument, NULL, 'v' },                                        \
     { "help", no_argument, NULL, 'h' }
 
@@ -80,6 +82,8 @@ enum {
     "                     (standalone) and map " what " to it\n"
 #define EMU_USAGE_COMMON                                                          \
     "  --ready-file PATH  once serving, write the ioreq server id to PATH\n"      \
+    "  --ready-fd N       once serving, write the ioreq server id and a newline\n" \
+    "                     to the inherited fd N and close it (ioreq-routerd)\n"  \
     "  -v, --verbose      more log on stderr (twice: debug)\n"                    \
     "  -h, --help         this help\n"
 #define EMU_USAGE_EXIT_STATUS "Exit status: 0 done, 1 runtime failure, 2 bad arguments.\n"
@@ -91,6 +95,7 @@ struct emu_opts {
     bool have_domid;
     int ioservid;             /* -1: standalone (create a server) */
     const char *ready_file;   /* NULL: none */
+    int ready_fd;             /* -1: none */
     int verbosity;            /* -v count */
     bool no_pic;              /* --pvh / --no-pic (EMU_NO_PIC_LONG_OPTS) */
 };

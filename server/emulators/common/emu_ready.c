@@ -29,3 +29,17 @@ int emu_write_ready_file(const char *path, unsigned int server_id)
     }
     return 0;
 }
+
+int emu_write_ready_fd(int fd, unsigned int server_id)
+{
+    char line[16];
+    int len = snprintf(line, sizeof(line), "%u\n", server_id);
+    ssize_t n;
+
+    do
+        n = write(fd, line, (size_t)len);
+    while (n < 0 && errno == EINTR);
+    int e = n == len ? 0 : n < 0 ? errno : EIO;
+    close(fd);
+    return -e;
+}

@@ -58,6 +58,11 @@ int emu_start(const struct emu_opts *o, struct ioreq_ctx *ctx, const struct emu_
         if (rc < 0)
             fprintf(stderr, "%s: --ready-file %s: %s\n", o->prog, o->ready_file, strerror(-rc));
     }
+    if (rc >= 0 && o->ready_fd >= 0) {
+        rc = emu_write_ready_fd(o->ready_fd, ioreq_server_id(ctx));
+        if (rc < 0)
+            fprintf(stderr, "%s: --ready-fd %d: %s\n", o->prog, o->ready_fd, strerror(-rc));
+    }
     return rc;
 }
 

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define DEBUGCON_PORT     0xe9
+#define DEBUGCON_PORT     0x402 /* not 0xe9: Xen itself owns that port (hvm_print_line) */
 #define DEBUGCON_READBACK 0xe9
 #define DEBUGCON_LINE_MAX 1024
 

@@ -43,7 +43,7 @@ static void usage(FILE *out)
         "output; reading it returns 0xe9.\n"
         "\n"
         EMU_USAGE_HEAD("the port")
-        "  --port PORT        the port (default 0xe9)\n"
+        "  --port PORT        the port (default 0x402; 0xe9 is Xen's own console)\n"
         "  --output FILE      append the output to FILE (default: stdout)\n"
         EMU_USAGE_COMMON
         "\n"

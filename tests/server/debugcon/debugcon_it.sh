@@ -38,12 +38,12 @@ case_lines() {
     start_dbg dbg --domid "$d" --output "$T/con" || return
     local pid=$dbg_pid
     cat >"$T/a.gio" <<'EOF'
-in 0xe9 1 expect 0xe9            # how a guest detects the port
-out 0xe9 1 0x68
-out 0xe9 1 0x69
-out 0xe9 1 0x0a
+in 0x402 1 expect 0xe9           # how a guest detects the port
+out 0x402 1 0x68
+out 0x402 1 0x69
+out 0x402 1 0x0a
 mem-write 0x1000 "booting\nlast"
-rep-outsb 0xe9 0x1000 12
+rep-outsb 0x402 0x1000 12
 EOF
     guest "$d" "$T/a.gio"
     # Whole lines are out while it runs; the partial one only at exit.
@@ -57,14 +57,14 @@ EOF
 case_stdout_port() {
     local d
     d=$("$X" domain create --name g --type pvh --vcpus 1 --memory 64M)
-    start_dbg dbg --domid "$d" --port 0x402 || return
+    start_dbg dbg --domid "$d" --port 0x2e9 || return
     local pid=$dbg_pid
     cat >"$T/a.gio" <<'EOF'
-in 0x402 1 expect 0xe9
-out 0x402 1 0x6f
-out 0x402 1 0x6b
-out 0x402 1 0x0a
-in 0xe9 1 expect 0xff            # the default port is not served
+in 0x2e9 1 expect 0xe9
+out 0x2e9 1 0x6f
+out 0x2e9 1 0x6b
+out 0x2e9 1 0x0a
+in 0x402 1 expect 0xff           # the default port is not served
 EOF
     guest "$d" "$T/a.gio"
     stop_dbg "$pid" dbg
@@ -75,7 +75,7 @@ case_args() {
     local rc
     "$DBG" --help >"$T/help" 2>&1 || fail "--help failed"
     grep -q '^Usage: ioreq-debugcon' "$T/help" || fail "--help: $(cat "$T/help")"
-    "$DBG" --port 0xe9 >"$T/o" 2>&1; rc=$?
+    "$DBG" --port 0x402 >"$T/o" 2>&1; rc=$?
     [ $rc -eq 2 ] && grep -q -- '--domid is required' "$T/o" || fail "no --domid: $rc $(cat "$T/o")"
     "$DBG" --domid 1 --port 0x10000 >"$T/o" 2>&1; rc=$?
     [ $rc -eq 2 ] && grep -q "out of range" "$T/o" || fail "--port 0x10000: $rc $(cat "$T/o")"
