@@ -3,6 +3,8 @@
 #include "router_config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +16,11 @@
 #define PATH_LEN 512
 
 struct ctx {
-    const char *file;
+    const char *file; /* message prefix: a file name, or a caller's `where` */
     struct config_errors *errs;
     const struct router_config_options *opts;
     bool oom;
+    bool where_is_path; /* `file` is "FILE: JSON.PATH": keys are joined with '.' */
 };
 
 /* ---------------- errors ---------------- */
@@ -57,22 +60,63 @@ static void add_msg(struct config_errors *errs, char *m)
     errs->msg[errs->count++] = m;
 }
 
+/* One message "WHERE: PATH: body", or "WHERE.PATH: body" when WHERE is itself
+ * a JSON path (see "Message prefixes" in the header).  An empty PATH is the
+ * object WHERE names: "WHERE: (top level): body", or "WHERE: body" for a path. */
+static void vreport(struct config_errors *errs, const char *where, bool where_is_path,
+                    const char *path, const char *fmt, va_list ap)
+{
+    char *body = NULL, *m = NULL;
+    int r;
+    if (vasprintf(&body, fmt, ap) < 0) {
+        add_msg(errs, NULL);
+        return;
+    }
+    if (!where_is_path)
+        r = asprintf(&m, "%s: %s: %s", where, path[0] ? path : "(top level)", body);
+    else if (path[0])
+        r = asprintf(&m, "%s.%s: %s", where, path, body);
+    else
+        r = asprintf(&m, "%s: %s", where, body);
+    if (r < 0)
+        m = NULL;
+    free(body);
+    add_msg(errs, m);
+}
+
+static bool is_path_prefix(const char *where)
+{
+    return strstr(where, ": ") != NULL;
+}
+
+/* At a JSON path below the context's prefix ("" for the object itself). */
 __attribute__((format(printf, 3, 4)))
 static void err(struct ctx *c, const char *path, const char *fmt, ...)
 {
-    char *body = NULL, *m = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int r = vasprintf(&body, fmt, ap);
+    vreport(c->errs, c->file, c->where_is_path, path, fmt, ap);
     va_end(ap);
-    if (r < 0) {
-        add_msg(c->errs, NULL);
-        return;
-    }
-    if (asprintf(&m, "%s: %s: %s", c->file, path, body) < 0)
-        m = NULL;
-    free(body);
-    add_msg(c->errs, m);
+}
+
+/* At a place that is not a JSON path ("line 2, column 14", "(file)"). */
+__attribute__((format(printf, 3, 4)))
+static void err_text(struct ctx *c, const char *place, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c->errs, c->file, false, place, fmt, ap);
+    va_end(ap);
+}
+
+/* At key SUB of a caller's prefix WHERE (router_guest_check). */
+__attribute__((format(printf, 4, 5)))
+static void err_at(struct ctx *c, const char *where, const char *sub, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c->errs, where, is_path_prefix(where), sub, fmt, ap);
+    va_end(ap);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -136,7 +180,7 @@ static int get_string(struct ctx *c, struct json_object *obj, const char *base,
     *out = NULL;
     if (!json_object_object_get_ex(obj, key, &v)) {
         if (required)
-            err(c, base[0] ? base : "(top level)", "missing required key \"%s\"", key);
+            err(c, base, "missing required key \"%s\"", key);
         return 0;
     }
     key_path(p, base, key);
@@ -380,6 +424,159 @@ static void check_exec(struct ctx *c, const char *p, struct router_emulator *e)
             c->opts->exec_path ? "the exec path and " : "");
 }
 
+/* ---------------- accounts ---------------- */
+
+/* A decimal id: accepted without lookup.  Returns 1 if S is all digits (and
+ * reports it when out of range), 0 otherwise. */
+static int numeric_id(struct ctx *c, const char *p, const char *kind, const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || s[n])
+        return 0;
+    uint64_t v;
+    if (!parse_u64(s, n, &v) || v > 4294967294u)
+        err(c, p, "%s id %s is out of range (at most 4294967294)", kind, s);
+    return 1;
+}
+
+static void check_account(struct ctx *c, const char *base, const char *key, const char *name)
+{
+    bool group = key[0] == 'g';
+    char p[PATH_LEN];
+    key_path(p, base, key);
+    if (numeric_id(c, p, key, name) || !c->opts->check_accounts)
+        return;
+    long hint = sysconf(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
+    size_t size = hint > 0 ? (size_t)hint : 1024;
+    for (;;) {
+        char *buf = malloc(size);
+        if (!buf) {
+            c->oom = true;
+            return;
+        }
+        struct passwd pw, *pwr = NULL;
+        struct group gr, *grr = NULL;
+        int r = group ? getgrnam_r(name, &gr, buf, size, &grr)
+                      : getpwnam_r(name, &pw, buf, size, &pwr);
+        free(buf);
+        if (r == ERANGE && size < (1u << 20)) {
+            size *= 2;
+            continue;
+        }
+        if (r == 0 && (group ? (void *)grr : (void *)pwr))
+            return;
+        /* glibc returns 0 with no entry; other systems use these for "not found" */
+        if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
+            err(c, p, "%s \"%s\" does not exist", key, name);
+        else
+            err(c, p, "%s \"%s\" cannot be looked up: %s", key, name, strerror(r));
+        return;
+    }
+}
+
+/* ---------------- isolation ---------------- */
+
+static bool parse_dec(const char *s, size_t len, uint64_t *out)
+{
+    return len > 0 && strspn(s, "0123456789") >= len && parse_u64(s, len, out);
+}
+
+static void parse_cpus(struct ctx *c, struct json_object *v, const char *p,
+                       struct router_isolation *iso)
+{
+    char ip[PATH_LEN];
+    if (!json_object_is_type(v, json_type_array)) {
+        err(c, p, "must be an array");
+        return;
+    }
+    size_t n = json_object_array_length(v);
+    if (n == 0) {
+        err(c, p, "must list at least one CPU");
+        return;
+    }
+    CPU_ZERO(&iso->cpus);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *a = json_object_array_get_idx(v, i);
+        pjoin(ip, p, "[%zu]", i);
+        if (json_object_is_type(a, json_type_int)) {
+            errno = 0;
+            int64_t cpu = json_object_get_int64(a);
+            if (errno == ERANGE || cpu < 0 || cpu >= CPU_SETSIZE)
+                err(c, ip, "must be between 0 and %d", CPU_SETSIZE - 1);
+            else
+                CPU_SET((size_t)cpu, &iso->cpus);
+            continue;
+        }
+        if (!json_object_is_type(a, json_type_string)) {
+            err(c, ip, "must be a CPU number or a string \"A-B\", e.g. \"4-7\"");
+            continue;
+        }
+        const char *s = json_object_get_string(a);
+        const char *dash = strchr(s, '-');
+        if (!dash) {
+            err(c, ip, "\"%s\" is not a CPU range (expected \"A-B\", e.g. \"4-7\")", s);
+            continue;
+        }
+        uint64_t lo, hi;
+        bool ok = true;
+        if (!parse_dec(s, (size_t)(dash - s), &lo)) {
+            err(c, ip, "bad CPU number \"%.*s\" (expected decimal)", (int)(dash - s), s);
+            ok = false;
+        }
+        if (!parse_dec(dash + 1, strlen(dash + 1), &hi)) {
+            err(c, ip, "bad CPU number \"%s\" (expected decimal)", dash + 1);
+            ok = false;
+        }
+        if (!ok)
+            continue;
+        if (lo > hi) {
+            err(c, ip, "start %llu is above end %llu", (unsigned long long)lo,
+                (unsigned long long)hi);
+            continue;
+        }
+        if (hi >= CPU_SETSIZE) {
+            err(c, ip, "CPU %llu is above %d", (unsigned long long)hi, CPU_SETSIZE - 1);
+            continue;
+        }
+        for (uint64_t cpu = lo; cpu <= hi; cpu++)
+            CPU_SET((size_t)cpu, &iso->cpus);
+    }
+    iso->has_cpus = true;
+}
+
+static const char *const isolation_keys[] = {"namespaces", "seccomp", "cpus", NULL};
+static const char *const seccomp_names[] = {"default", "off", NULL};
+
+static void parse_isolation(struct ctx *c, struct json_object *o, const char *base,
+                            struct router_isolation *iso)
+{
+    struct json_object *v;
+    char p[PATH_LEN], kp[PATH_LEN];
+    if (!json_object_object_get_ex(o, "isolation", &v))
+        return;
+    key_path(p, base, "isolation");
+    if (!json_object_is_type(v, json_type_object)) {
+        err(c, p, "must be an object");
+        return;
+    }
+    check_keys(c, v, p, isolation_keys);
+    struct json_object *x;
+    if (json_object_object_get_ex(v, "namespaces", &x)) {
+        key_path(kp, p, "namespaces");
+        if (!json_object_is_type(x, json_type_boolean))
+            err(c, kp, "must be true or false");
+        else
+            iso->namespaces = json_object_get_boolean(x);
+    }
+    int mode;
+    if (get_enum(c, v, p, "seccomp", seccomp_names, &mode) == 1)
+        iso->seccomp = mode == 0;
+    if (json_object_object_get_ex(v, "cpus", &x)) {
+        key_path(kp, p, "cpus");
+        parse_cpus(c, x, kp, iso);
+    }
+}
+
 /* ---------------- emulators ---------------- */
 
 static bool parse_range_list(struct ctx *c, struct json_object *obj, const char *base,
@@ -414,29 +611,41 @@ static bool parse_range_list(struct ctx *c, struct json_object *obj, const char 
 }
 
 static const char *const emu_keys[] = {"id", "exec", "args", "bufioreq", "ports", "mmio",
-                                       "pci", "user", "group", "restart", NULL};
-static const char *const restart_keys[] = {"policy", "max_restarts", "window_s", NULL};
+                                       "pci", "user", "group", "restart",
+                                       "ready_timeout_ms", "isolation", NULL};
+static const char *const restart_keys[] = {"policy", "max_restarts", "window_s", "backoff_ms",
+                                           NULL};
 static const char *const bufioreq_names[] = {"off", "legacy", "atomic", NULL};
 static const char *const policy_names[] = {"on-failure", "always", "never", NULL};
 
-static bool parse_emulator(struct ctx *c, struct json_object *o, const char *base,
-                           struct router_emulator *e)
+/* ENTRY_ID: the xenstore entry's name (NULL in a file): "id" may then be left
+ * out, and must match when given. */
+static void parse_emulator(struct ctx *c, struct json_object *o, const char *base,
+                           const char *entry_id, struct router_emulator *e)
 {
     char p[PATH_LEN], ip[PATH_LEN];
-    bool ok = true;
     e->restart.policy = ROUTER_RESTART_ON_FAILURE;
     e->restart.max_restarts = 5;
     e->restart.window_s = 60;
+    e->restart.backoff_ms = 500;
+    e->ready_timeout_ms = 10000;
+    e->isolation.namespaces = true;
+    e->isolation.seccomp = true;
     if (!json_object_is_type(o, json_type_object)) {
         err(c, base, "must be an object");
-        return false;
+        return;
     }
-    size_t before = c->errs->count;
     check_keys(c, o, base, emu_keys);
-    get_string(c, o, base, "id", true, &e->id);
+    int ir = get_string(c, o, base, "id", !entry_id, &e->id);
+    if (entry_id && ir == 0) {
+        e->id = xstrdup(c, entry_id);
+    } else if (entry_id && ir == 1 && strcmp(e->id, entry_id) != 0) {
+        key_path(p, base, "id");
+        err(c, p, "id \"%s\" does not match the entry name \"%s\"", e->id, entry_id);
+    }
     int xr = get_string(c, o, base, "exec", true, &e->exec);
-    get_string(c, o, base, "user", false, &e->user);
-    get_string(c, o, base, "group", false, &e->group);
+    int ur = get_string(c, o, base, "user", false, &e->user);
+    int gr = get_string(c, o, base, "group", false, &e->group);
     int mode;
     if (get_enum(c, o, base, "bufioreq", bufioreq_names, &mode) == 1)
         e->bufioreq = (enum router_bufioreq)mode;
@@ -482,7 +691,8 @@ static bool parse_emulator(struct ctx *c, struct json_object *o, const char *bas
                         e->pci[i].dev | e->pci[i].bus | e->pci[i].func | e->pci[i].segment)
                         err(c, ip, "duplicate of pci[%zu]", j);
             }
-            e->npci = n;
+            if (e->pci)
+                e->npci = n;
         }
     }
 
@@ -500,32 +710,71 @@ static bool parse_emulator(struct ctx *c, struct json_object *o, const char *bas
                 e->restart.max_restarts = (unsigned)n;
             if (get_int(c, v, p, "window_s", 1, 86400, &n) == 1)
                 e->restart.window_s = (unsigned)n;
+            if (get_int(c, v, p, "backoff_ms", 1, 60000, &n) == 1)
+                e->restart.backoff_ms = (unsigned)n;
         }
     }
+    int64_t t;
+    if (get_int(c, o, base, "ready_timeout_ms", 100, 600000, &t) == 1)
+        e->ready_timeout_ms = (unsigned)t;
+    parse_isolation(c, o, base, &e->isolation);
 
     if (xr == 1 && c->opts->check_exec) {
         key_path(p, base, "exec");
         check_exec(c, p, e);
     }
-    if (c->errs->count != before)
-        ok = false;
-    return ok;
+    if (ur == 1)
+        check_account(c, base, "user", e->user);
+    if (gr == 1)
+        check_account(c, base, "group", e->group);
 }
 
-/* ---------------- guests ---------------- */
+/* ---------------- checks between the emulators of a guest ---------------- */
+
+/* How emulator J is named in a message about emulator I: its last path
+ * component when both are in the same file and guest, else its whole where. */
+static const char *other_ref(const char *wi, const char *wj)
+{
+    const char *si = strstr(wi, ": "), *sj = strstr(wj, ": ");
+    const char *di = strrchr(wi, '.'), *dj = strrchr(wj, '.');
+    if (si && sj && di && dj && di > si && di - wi == dj - wj &&
+        strncmp(wi, wj, (size_t)(di - wi)) == 0)
+        return dj + 1;
+    return wj;
+}
+
+static void gc_count(struct ctx *c, const char *label, size_t n)
+{
+    if (n > ROUTER_MAX_EMULATORS_PER_GUEST)
+        err_at(c, label, "emulators", "%zu emulators, but Xen allows %d ioreq servers per guest",
+               n, ROUTER_MAX_EMULATORS_PER_GUEST);
+}
+
+static void gc_dup_id(struct ctx *c, struct router_emulator *const *emus,
+                      const char *const *where, size_t i)
+{
+    if (!emus[i]->id)
+        return;
+    for (size_t j = 0; j < i; j++)
+        if (emus[j]->id && strcmp(emus[j]->id, emus[i]->id) == 0) {
+            err_at(c, where[i], "id", "duplicate emulator id \"%s\" (already used by %s)",
+                   emus[i]->id, other_ref(where[i], where[j]));
+            return;
+        }
+}
 
 struct owned_range {
     const struct router_range *r;
     size_t emu, idx;
 };
 
-static void check_overlaps(struct ctx *c, const char *gbase, struct router_guest *g,
-                           bool ports)
+static void gc_overlaps(struct ctx *c, struct router_emulator *const *emus,
+                        const char *const *where, size_t n, bool ports)
 {
     const char *kind = ports ? "ports" : "mmio";
     size_t total = 0;
-    for (size_t i = 0; i < g->nemulators; i++)
-        total += ports ? g->emulators[i].nports : g->emulators[i].nmmio;
+    for (size_t i = 0; i < n; i++)
+        total += ports ? emus[i]->nports : emus[i]->nmmio;
     if (total < 2)
         return;
     struct owned_range *all = calloc(total, sizeof(*all));
@@ -534,10 +783,10 @@ static void check_overlaps(struct ctx *c, const char *gbase, struct router_guest
         return;
     }
     size_t k = 0;
-    for (size_t i = 0; i < g->nemulators; i++) {
-        struct router_emulator *e = &g->emulators[i];
-        size_t n = ports ? e->nports : e->nmmio;
-        for (size_t j = 0; j < n; j++)
+    for (size_t i = 0; i < n; i++) {
+        const struct router_emulator *e = emus[i];
+        size_t m = ports ? e->nports : e->nmmio;
+        for (size_t j = 0; j < m; j++)
             all[k++] = (struct owned_range){ports ? &e->ports[j] : &e->mmio[j], i, j};
     }
     for (size_t b = 0; b < total; b++) {
@@ -548,40 +797,66 @@ static void check_overlaps(struct ctx *c, const char *gbase, struct router_guest
             const struct router_range *ra = all[a].r;
             if (ra->start > ra->end || ra->end < rb->start || rb->end < ra->start)
                 continue;
-            char p[PATH_LEN];
-            pjoin(p, gbase, ".emulators[%zu].%s[%zu]", all[b].emu, kind, all[b].idx);
-            const char *other = g->emulators[all[a].emu].id;
+            char sub[64], rs[ROUTER_FORMAT_LEN];
+            snprintf(sub, sizeof(sub), "%s[%zu]", kind, all[b].idx);
+            router_range_format(ra, rs, sizeof(rs));
+            const char *w = where[all[b].emu];
+            const char *other = emus[all[a].emu]->id;
             if (all[a].emu == all[b].emu)
-                err(c, p, "overlaps %s[%zu] 0x%llx-0x%llx of the same emulator", kind,
-                    all[a].idx, (unsigned long long)ra->start, (unsigned long long)ra->end);
+                err_at(c, w, sub, "overlaps %s[%zu] %s of the same emulator", kind, all[a].idx,
+                       rs);
             else if (other)
-                err(c, p, "overlaps \"%s\" 0x%llx-0x%llx", other,
-                    (unsigned long long)ra->start, (unsigned long long)ra->end);
+                err_at(c, w, sub, "overlaps \"%s\" %s", other, rs);
             else
-                err(c, p, "overlaps emulators[%zu] 0x%llx-0x%llx", all[a].emu,
-                    (unsigned long long)ra->start, (unsigned long long)ra->end);
+                err_at(c, w, sub, "overlaps %s %s", other_ref(w, where[all[a].emu]), rs);
         }
     }
     free(all);
 }
 
-static void check_pci_conflicts(struct ctx *c, const char *gbase, struct router_guest *g)
+static void gc_pci(struct ctx *c, struct router_emulator *const *emus,
+                   const char *const *where, size_t n)
 {
-    for (size_t i = 0; i < g->nemulators; i++)
-        for (size_t k = 0; k < g->emulators[i].npci; k++) {
-            const struct router_sbdf *s = &g->emulators[i].pci[k];
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < emus[i]->npci; k++) {
+            const struct router_sbdf *s = &emus[i]->pci[k];
+            if (!(s->dev | s->bus | s->func | s->segment))
+                continue; /* 0000:00:00.0: unparsable, already reported */
             for (size_t j = 0; j < i; j++)
-                for (size_t l = 0; l < g->emulators[j].npci; l++)
-                    if (memcmp(s, &g->emulators[j].pci[l], sizeof(*s)) == 0 &&
-                        (s->dev | s->bus | s->func | s->segment)) {
-                        char p[PATH_LEN];
-                        pjoin(p, gbase, ".emulators[%zu].pci[%zu]", i, k);
-                        err(c, p, "%04x:%02x:%02x.%x is also used by \"%s\"", s->segment,
-                            s->bus, s->dev, s->func,
-                            g->emulators[j].id ? g->emulators[j].id : "?");
-                    }
+                for (size_t l = 0; l < emus[j]->npci; l++) {
+                    const struct router_sbdf *o = &emus[j]->pci[l];
+                    if (s->segment != o->segment || s->bus != o->bus || s->dev != o->dev ||
+                        s->func != o->func)
+                        continue;
+                    char sub[64], ss[ROUTER_FORMAT_LEN], q[PATH_LEN];
+                    snprintf(sub, sizeof(sub), "pci[%zu]", k);
+                    router_sbdf_format(s, ss, sizeof(ss));
+                    if (emus[j]->id)
+                        snprintf(q, sizeof(q), "\"%s\"", emus[j]->id);
+                    else
+                        snprintf(q, sizeof(q), "%s", other_ref(where[i], where[j]));
+                    err_at(c, where[i], sub, "%s is also used by %s", ss, q);
+                }
         }
 }
+
+int router_guest_check(const char *guest_label, struct router_emulator *const *emus,
+                       const char *const *where, size_t n, struct config_errors *errs)
+{
+    struct ctx c = {"", errs, NULL, false, false};
+    size_t before = errs->count;
+    gc_count(&c, guest_label ? guest_label : "(guest)", n);
+    for (size_t i = 0; i < n; i++)
+        gc_dup_id(&c, emus, where, i);
+    gc_overlaps(&c, emus, where, n, true);
+    gc_overlaps(&c, emus, where, n, false);
+    gc_pci(&c, emus, where, n);
+    if (c.oom)
+        errs->out_of_memory = true;
+    return errs->count != before || c.oom ? -1 : 0;
+}
+
+/* ---------------- guests ---------------- */
 
 static const char *const guest_keys[] = {"name", "domid", "hold", "emulators", NULL};
 
@@ -625,37 +900,50 @@ static void parse_guest(struct ctx *c, struct json_object *o, const char *base,
         err(c, p, "must list at least one emulator");
         return;
     }
-    if (n > ROUTER_MAX_EMULATORS_PER_GUEST)
-        err(c, p, "%zu emulators, but Xen allows %d ioreq servers per guest", n,
-            ROUTER_MAX_EMULATORS_PER_GUEST);
+    /* The checks of router_guest_check, with where[i] = "FILE: BASE.emulators[i]";
+     * duplicate ids are reported right after each emulator's own problems. */
+    char *label = NULL;
+    struct router_emulator **emus = calloc(n, sizeof(*emus));
+    char **where = calloc(n, sizeof(*where));
     g->emulators = calloc(n, sizeof(*g->emulators));
-    if (!g->emulators) {
+    if (!emus || !where || !g->emulators || asprintf(&label, "%s: %s", c->file, base) < 0) {
         c->oom = true;
-        return;
+        goto out;
     }
     g->nemulators = n;
     for (size_t i = 0; i < n; i++) {
-        pjoin(ip, p, "[%zu]", i);
-        parse_emulator(c, json_object_array_get_idx(v, i), ip, &g->emulators[i]);
-        if (!g->emulators[i].id)
-            continue;
-        for (size_t j = 0; j < i; j++)
-            if (g->emulators[j].id && strcmp(g->emulators[j].id, g->emulators[i].id) == 0) {
-                pjoin(ip, p, "[%zu].id", i);
-                err(c, ip, "duplicate emulator id \"%s\" (already used by emulators[%zu])",
-                    g->emulators[i].id, j);
-                break;
-            }
+        emus[i] = &g->emulators[i];
+        if (asprintf(&where[i], "%s: %s[%zu]", c->file, p, i) < 0) {
+            where[i] = NULL;
+            c->oom = true;
+            goto out;
+        }
     }
-    check_overlaps(c, base, g, true);
-    check_overlaps(c, base, g, false);
-    check_pci_conflicts(c, base, g);
+    const char *const *cwhere = (const char *const *)where;
+    gc_count(c, label, n);
+    for (size_t i = 0; i < n; i++) {
+        pjoin(ip, p, "[%zu]", i);
+        parse_emulator(c, json_object_array_get_idx(v, i), ip, NULL, &g->emulators[i]);
+        gc_dup_id(c, emus, cwhere, i);
+    }
+    gc_overlaps(c, emus, cwhere, n, true);
+    gc_overlaps(c, emus, cwhere, n, false);
+    gc_pci(c, emus, cwhere, n);
+out:
+    if (where)
+        for (size_t i = 0; i < n; i++)
+            free(where[i]);
+    free(where);
+    free(emus);
+    free(label);
 }
 
 /* ---------------- top level ---------------- */
 
-static void free_emulator(struct router_emulator *e)
+void router_emulator_clear(struct router_emulator *e)
 {
+    if (!e)
+        return;
     free(e->id);
     free(e->exec);
     free(e->exec_resolved);
@@ -667,6 +955,13 @@ static void free_emulator(struct router_emulator *e)
     free(e->pci);
     free(e->user);
     free(e->group);
+    memset(e, 0, sizeof(*e));
+}
+
+void router_emulator_free(struct router_emulator *e)
+{
+    router_emulator_clear(e);
+    free(e);
 }
 
 void router_config_free(struct router_config *cfg)
@@ -676,7 +971,7 @@ void router_config_free(struct router_config *cfg)
     for (size_t i = 0; i < cfg->nguests; i++) {
         struct router_guest *g = &cfg->guests[i];
         for (size_t j = 0; j < g->nemulators; j++)
-            free_emulator(&g->emulators[j]);
+            router_emulator_clear(&g->emulators[j]);
         free(g->emulators);
         free(g->name);
     }
@@ -690,7 +985,7 @@ static void parse_top(struct ctx *c, struct json_object *root, struct router_con
 {
     char p[PATH_LEN];
     if (!json_object_is_type(root, json_type_object)) {
-        err(c, "(top level)", "must be an object");
+        err(c, "", "must be an object");
         return;
     }
     check_keys(c, root, "", top_keys);
@@ -699,7 +994,7 @@ static void parse_top(struct ctx *c, struct json_object *root, struct router_con
         !json_object_is_type(v, json_type_string))
         err(c, "$schema", "must be a string");
     if (!json_object_object_get_ex(root, "guests", &v)) {
-        err(c, "(top level)", "missing required key \"guests\"");
+        err(c, "", "missing required key \"guests\"");
         return;
     }
     if (!json_object_is_type(v, json_type_array)) {
@@ -735,19 +1030,13 @@ static void parse_top(struct ctx *c, struct json_object *root, struct router_con
     }
 }
 
-int router_config_parse_string(const char *text, const char *filename,
-                               const struct router_config_options *opts,
-                               struct router_config **out, struct config_errors *errs)
+/* Parse TEXT as one JSON value; NULL (reported) if it is not valid JSON. */
+static struct json_object *parse_json(struct ctx *c, const char *text)
 {
-    struct router_config_options defaults = {true, getenv("IOREQ_ROUTER_EXEC_PATH")};
-    struct ctx c = {filename ? filename : "(string)", errs, opts ? opts : &defaults, false};
-    size_t before = errs->count;
-    *out = NULL;
-
     struct json_tokener *tok = json_tokener_new();
     if (!tok) {
-        errs->out_of_memory = true;
-        return -1;
+        c->oom = true;
+        return NULL;
     }
     size_t len = strlen(text);
     struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
@@ -777,16 +1066,44 @@ int router_config_parse_string(const char *text, const char *filename,
             char where[64];
             snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
             if (trailing)
-                err(&c, where, "not valid JSON: unexpected text after the end");
+                err_text(c, where, "not valid JSON: unexpected text after the end");
             else
-                err(&c, where, "not valid JSON: %s", json_tokener_error_desc(je));
+                err_text(c, where, "not valid JSON: %s", json_tokener_error_desc(je));
             json_object_put(root);
-            json_tokener_free(tok);
-            return -1;
+            root = NULL;
         }
     }
     json_tokener_free(tok);
+    return root;
+}
 
+static const struct router_config_options *
+options_or_defaults(const struct router_config_options *opts, struct router_config_options *def)
+{
+    if (opts)
+        return opts;
+    def->check_exec = true;
+    def->exec_path = getenv("IOREQ_ROUTER_EXEC_PATH");
+    def->check_accounts = true;
+    return def;
+}
+
+int router_config_parse_string(const char *text, const char *filename,
+                               const struct router_config_options *opts,
+                               struct router_config **out, struct config_errors *errs)
+{
+    struct router_config_options defaults;
+    struct ctx c = {filename ? filename : "(string)", errs, options_or_defaults(opts, &defaults),
+                    false, false};
+    size_t before = errs->count;
+    *out = NULL;
+
+    struct json_object *root = parse_json(&c, text);
+    if (!root) {
+        if (c.oom)
+            errs->out_of_memory = true;
+        return -1;
+    }
     struct router_config *cfg = calloc(1, sizeof(*cfg));
     if (!cfg) {
         json_object_put(root);
@@ -832,13 +1149,13 @@ int router_config_load_opts(const char *path, const struct router_config_options
         }
     }
     if (!buf) {
-        struct ctx c = {path, errs, opts, false};
-        err(&c, "(file)", "cannot read: %s", strerror(errno));
+        struct ctx c = {path, errs, opts, false, false};
+        err_text(&c, "(file)", "cannot read: %s", strerror(errno));
         return -1;
     }
     if (strlen(buf) != len) {
-        struct ctx c = {path, errs, opts, false};
-        err(&c, "(file)", "contains a NUL byte");
+        struct ctx c = {path, errs, opts, false, false};
+        err_text(&c, "(file)", "contains a NUL byte");
         free(buf);
         return -1;
     }
@@ -851,6 +1168,175 @@ int router_config_load(const char *path, struct router_config **out,
                        struct config_errors *errs)
 {
     return router_config_load_opts(path, NULL, out, errs);
+}
+
+/* ---------------- single emulators ---------------- */
+
+int router_emulator_parse_string(const char *text, const char *where, const char *id,
+                                 const struct router_config_options *opts,
+                                 struct router_emulator **out, struct config_errors *errs)
+{
+    struct router_config_options defaults;
+    if (!where)
+        where = "(string)";
+    struct ctx c = {where, errs, options_or_defaults(opts, &defaults), false,
+                    is_path_prefix(where)};
+    size_t before = errs->count;
+    *out = NULL;
+    if (id && !id[0])
+        id = NULL;
+
+    struct json_object *root = parse_json(&c, text);
+    struct router_emulator *e = NULL;
+    if (root) {
+        e = calloc(1, sizeof(*e));
+        if (!e)
+            c.oom = true;
+        else
+            parse_emulator(&c, root, "", id, e);
+        json_object_put(root);
+    }
+    if (e) {
+        /* overlaps between the emulator's own ranges */
+        struct router_emulator *const one[1] = {e};
+        const char *const w[1] = {where};
+        gc_overlaps(&c, one, w, 1, true);
+        gc_overlaps(&c, one, w, 1, false);
+    }
+    if (c.oom)
+        errs->out_of_memory = true;
+    if (!e || errs->count != before || c.oom) {
+        router_emulator_free(e);
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+static bool dup_str(const char *s, char **out)
+{
+    *out = NULL;
+    if (!s)
+        return true;
+    *out = strdup(s);
+    return *out != NULL;
+}
+
+static bool dup_mem(const void *src, size_t n, size_t size, void **out)
+{
+    *out = NULL;
+    if (!src || !n)
+        return true;
+    *out = malloc(n * size);
+    if (!*out)
+        return false;
+    memcpy(*out, src, n * size);
+    return true;
+}
+
+int router_emulator_copy(struct router_emulator *dst, const struct router_emulator *src)
+{
+    struct router_emulator t = *src;
+    t.id = t.exec = t.exec_resolved = t.user = t.group = NULL;
+    t.args = NULL;
+    t.nargs = 0;
+    t.ports = t.mmio = NULL;
+    t.pci = NULL;
+    bool ok = dup_str(src->id, &t.id) && dup_str(src->exec, &t.exec) &&
+              dup_str(src->exec_resolved, &t.exec_resolved) && dup_str(src->user, &t.user) &&
+              dup_str(src->group, &t.group) &&
+              dup_mem(src->ports, src->nports, sizeof(*src->ports), (void **)&t.ports) &&
+              dup_mem(src->mmio, src->nmmio, sizeof(*src->mmio), (void **)&t.mmio) &&
+              dup_mem(src->pci, src->npci, sizeof(*src->pci), (void **)&t.pci);
+    if (ok && src->args) {
+        t.args = calloc(src->nargs + 1, sizeof(char *));
+        ok = t.args != NULL;
+        for (size_t i = 0; ok && i < src->nargs; i++) {
+            ok = dup_str(src->args[i], &t.args[i]);
+            t.nargs = i + 1;
+        }
+    }
+    if (!ok) {
+        router_emulator_clear(&t);
+        return -ENOMEM;
+    }
+    if (!t.ports)
+        t.nports = 0;
+    if (!t.mmio)
+        t.nmmio = 0;
+    if (!t.pci)
+        t.npci = 0;
+    *dst = t;
+    return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static bool ranges_eq(const struct router_range *a, size_t na, const struct router_range *b,
+                      size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].start != b[i].start || a[i].end != b[i].end)
+            return false;
+    return true;
+}
+
+bool router_emulator_equal(const struct router_emulator *a, const struct router_emulator *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b)
+        return false;
+    if (a->exec_resolved && b->exec_resolved ? !str_eq(a->exec_resolved, b->exec_resolved)
+                                             : !str_eq(a->exec, b->exec))
+        return false;
+    if (a->nargs != b->nargs)
+        return false;
+    for (size_t i = 0; i < a->nargs; i++)
+        if (!str_eq(a->args[i], b->args[i]))
+            return false;
+    if (a->bufioreq != b->bufioreq || !ranges_eq(a->ports, a->nports, b->ports, b->nports) ||
+        !ranges_eq(a->mmio, a->nmmio, b->mmio, b->nmmio) || a->npci != b->npci)
+        return false;
+    for (size_t i = 0; i < a->npci; i++)
+        if (a->pci[i].segment != b->pci[i].segment || a->pci[i].bus != b->pci[i].bus ||
+            a->pci[i].dev != b->pci[i].dev || a->pci[i].func != b->pci[i].func)
+            return false;
+    if (!str_eq(a->user, b->user) || !str_eq(a->group, b->group))
+        return false;
+    if (a->restart.policy != b->restart.policy ||
+        a->restart.max_restarts != b->restart.max_restarts ||
+        a->restart.window_s != b->restart.window_s ||
+        a->restart.backoff_ms != b->restart.backoff_ms)
+        return false;
+    if (a->ready_timeout_ms != b->ready_timeout_ms)
+        return false;
+    const struct router_isolation *ia = &a->isolation, *ib = &b->isolation;
+    if (ia->namespaces != ib->namespaces || ia->seccomp != ib->seccomp ||
+        ia->has_cpus != ib->has_cpus)
+        return false;
+    return !ia->has_cpus || CPU_EQUAL(&ia->cpus, &ib->cpus);
+}
+
+/* ---------------- formatting and names ---------------- */
+
+void router_range_format(const struct router_range *r, char *buf, size_t len)
+{
+    if (buf && len)
+        snprintf(buf, len, "0x%llx-0x%llx", (unsigned long long)r->start,
+                 (unsigned long long)r->end);
+}
+
+void router_sbdf_format(const struct router_sbdf *s, char *buf, size_t len)
+{
+    if (buf && len)
+        snprintf(buf, len, "%04x:%02x:%02x.%x", (unsigned)s->segment, (unsigned)s->bus,
+                 (unsigned)s->dev, (unsigned)s->func);
 }
 
 const char *router_bufioreq_name(enum router_bufioreq mode)

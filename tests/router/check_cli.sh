@@ -1,6 +1,8 @@
 #!/bin/bash
 # check_cli.sh ROUTERD SRCDIR BINDIR: ioreq-routerd --check on the demo
-# config (found via --exec-path), on a bad file, and usage errors.
+# config (found via --exec-path), on a bad file (every kind of key, accounts
+# included), and usage errors.  (Without arguments ioreq-routerd runs the
+# daemon, so that is not a usage error.)
 set -u
 routerd=$1 src=$2 bin=$3
 fail() { echo "FAIL: $*"; exit 1; }
@@ -22,12 +24,22 @@ out=$("$routerd" --check bad.json 2>&1 >/dev/null); rc=$?
 [ $rc -eq 1 ] || fail "bad.json: exit $rc"
 expected='bad.json: guests[0].emulators[1].colour: unknown key
 bad.json: guests[0].emulators[1].ports[1]: port 0x10000 is above 0xffff
+bad.json: guests[0].emulators[2].restart.backoff_ms: must be between 1 and 60000
+bad.json: guests[0].emulators[2].ready_timeout_ms: must be between 100 and 600000
+bad.json: guests[0].emulators[2].isolation.net: unknown key
+bad.json: guests[0].emulators[2].isolation.namespaces: must be true or false
+bad.json: guests[0].emulators[2].isolation.seccomp: must be "default" or "off"
+bad.json: guests[0].emulators[2].isolation.cpus[0]: start 4 is above end 2
+bad.json: guests[0].emulators[2].isolation.cpus[1]: must be between 0 and 1023
+bad.json: guests[0].emulators[2].user: user "no-such-user-xyz" does not exist
+bad.json: guests[0].emulators[2].group: group "no-such-group-xyz" does not exist
 bad.json: guests[0].emulators[1].ports[0]: overlaps "uart0" 0x3f8-0x3ff'
 [ "$out" = "$expected" ] || fail "bad.json output:
 $out"
 
 "$routerd" --help >/dev/null 2>&1 || fail "--help"
-"$routerd" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no args should exit 2"
+"$routerd" --check "$src/config/demo.json" extra >/dev/null 2>&1; [ $? -eq 2 ] \
+    || fail "an extra argument should exit 2"
 "$routerd" --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "--bogus should exit 2"
 "$routerd" --check >/dev/null 2>&1; [ $? -eq 2 ] || fail "--check without FILE should exit 2"
 "$routerd" --check /nonexistent.json >/dev/null 2>&1; [ $? -eq 1 ] || fail "unreadable should exit 1"
