@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: build, then run a guest on the simulator with two emulator
-# processes (built against Debian's Xen libraries, run on our drop-ins), each
-# its own ioreq server; then the core's server-selection benchmark.
+# The demo: build, then run a guest on the simulator with the router and
+# three emulator processes (built against Debian's Xen libraries, run on our
+# drop-ins), each its own ioreq server; then the core's server-selection
+# benchmark.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 

@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# ioreq-routerd under xensim: the real daemon, real emulator processes,
+# guest scripts, xenstore and ioreqctl.
+#
+#   router_it.sh CASE XENSIM BIN_DIR
+#
+# BIN_DIR holds ioreq-routerd, ioreqctl and the emulators.  Each CASE runs
+# in its own private simulator (`xensim run`).
+set -u
+
+# shellcheck source-path=SCRIPTDIR source=../../server/it_harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../server/it_harness.sh"
+
+if [ "${1:-}" != "--inside" ]; then
+    [ $# -eq 3 ] || it_usage "CASE XENSIM BIN_DIR"
+    export CASE=$1 X=$2 BIN=$3
+    it_outer router-it ioreq-routerd
+fi
+
+# ---- inside the simulator ----
+it_inside
+ROOT=/tool/ioreq-router
+CTL=$T/control
+router_pid=
+
+# router NAME ARGS...: start ioreq-routerd (stderr in $T/NAME.log), wait
+# until its control socket answers
+router() {
+    local name=$1
+    shift
+    "$BIN/ioreq-routerd" -v --exec-path "$BIN" --log-dir "$T/logs" \
+        --control-socket "$CTL" "$@" 2>>"$T/$name.log" &
+    router_pid=$!
+    pids+=("$router_pid")
+    for _ in $(seq 200); do
+        "$BIN/ioreqctl" --socket "$CTL" list >/dev/null 2>&1 && return 0
+        kill -0 "$router_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    fail "router did not come up"
+    return 1
+}
+
+ctl() { "$BIN/ioreqctl" --socket "$CTL" "$@"; }
+
+# st DOMID EMU KEY: a published state value ("" if absent)
+st() { xenstore-read "$ROOT/state/$1/$2/$3" 2>/dev/null; }
+
+# wait_state DOMID EMU STATE [SECONDS]
+wait_state() {
+    local deadline=$((SECONDS + ${4:-10}))
+    until [ "$(st "$1" "$2" state)" = "$3" ]; do
+        if [ $SECONDS -ge $deadline ]; then
+            fail "$1/$2: state [$(st "$1" "$2" state)], want [$3]"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# wait_gone PATH [SECONDS]: until xenstore PATH does not exist
+wait_gone() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while xenstore-exists "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { fail "$1 still exists"; return 1; }
+        sleep 0.05
+    done
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# wait_dead PID [SECONDS]
+wait_dead() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while alive "$1"; do
+        [ $SECONDS -lt $deadline ] || { fail "pid $1 still alive"; return 1; }
+        sleep 0.05
+    done
+}
+
+stop_router() {
+    kill -TERM "$router_pid"
+    local deadline=$((SECONDS + 15))
+    while alive "$router_pid"; do
+        [ $SECONDS -lt $deadline ] || { fail "router did not stop on SIGTERM"; return 1; }
+        sleep 0.05
+    done
+    wait "$router_pid"
+    local rc=$?
+    [ $rc -eq 0 ] || fail "router exited with $rc after SIGTERM"
+}
+
+# The demo's three emulators, for guest NAME; CON is the debug console's file.
+three_emulators() { # NAME CON UARTOUT [HOLD]
+    cat <<EOF
+{ "name": "$1", "hold": ${4:-false},
+  "emulators": [
+    { "id": "uart0", "exec": "ioreq-uart", "args": ["--backend", "file:$3"],
+      "ports": ["0x3f8-0x3ff"] },
+    { "id": "pcitest0", "exec": "ioreq-pcitest", "pci": ["00:05.0"] },
+    { "id": "debugcon0", "exec": "ioreq-debugcon", "bufioreq": "atomic",
+      "args": ["--output", "$2"], "ports": ["0x402-0x402"] } ] }
+EOF
+}
+
+# A guest script that talks to all three.
+three_script() { # TEXT
+    cat <<EOF
+out 0x3ff 1 0x5a                  # uart scratch register
+in 0x3ff 1 expect 0x5a
+in 0x3fd 1 expect 0x60            # LSR: idle
+out 0x3f8 1 0x4f                  # THR: 'O'
+out 0x3f8 1 0x4b                  # THR: 'K'
+pci-read 00:05.0 0x00 4 expect 0x11e81234
+in 0x402 1 expect 0xe9            # debug console detection
+mem-write 0x2000 "$1\n"
+rep-outsb 0x402 0x2000 $((${#1} + 1))
+EOF
+}
+
+pid_of() { st "$1" "$2" pid; }
+
+# ---- cases ----
+
+# Two guests, three emulators each: bring-up, service, teardown.
+case_two_guests() {
+    local a b
+    a=$(domain alpha hvm)
+    b=$(domain beta hvm)
+    { echo '{ "guests": ['; three_emulators alpha "$T/con-a" "$T/uart-a"; echo ','
+      three_emulators beta "$T/con-b" "$T/uart-b"; echo '] }'; } >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    local d e
+    for d in "$a" "$b"; do
+        for e in uart0 pcitest0 debugcon0; do wait_state "$d" "$e" running || return; done
+    done
+    [ "$(xenstore-read "$ROOT/state/$a/name")" = alpha ] || fail "state/$a/name"
+    three_script "from alpha" >"$T/a.gio"
+    three_script "from beta" >"$T/b.gio"
+    guest "$a" a
+    guest "$b" b
+    wait_file "$T/con-a" && wait_file "$T/con-b"
+    expect_file "$T/con-a" 'from alpha\n'
+    expect_file "$T/con-b" 'from beta\n'
+    for _ in $(seq 100); do [ -s "$T/uart-b" ] && break; sleep 0.05; done
+    expect_file "$T/uart-a" 'OK'
+    expect_file "$T/uart-b" 'OK'
+    # six processes, six servers, distinct
+    local pids_a pids_b
+    pids_a="$(pid_of "$a" uart0) $(pid_of "$a" pcitest0) $(pid_of "$a" debugcon0)"
+    pids_b="$(pid_of "$b" uart0) $(pid_of "$b" pcitest0) $(pid_of "$b" debugcon0)"
+    for p in $pids_a $pids_b; do alive "$p" || fail "emulator pid $p not alive"; done
+    ctl list >"$T/list" || fail "ioreqctl list"
+    grep -q 'guest alpha' "$T/list" && grep -q 'guest beta' "$T/list" || fail "list: $(cat "$T/list")"
+    [ "$("$X" domain list | awk -v d="$a" '$1 == d { print $0 }' | grep -c .)" = 1 ] || true
+    # teardown of one guest: its emulators go, the other's stay
+    "$X" domain destroy "$a" || fail "destroy $a"
+    for p in $pids_a; do wait_dead "$p"; done
+    wait_gone "$ROOT/state/$a"
+    for p in $pids_b; do alive "$p" || fail "beta's emulator $p died with alpha"; done
+    guest "$b" b
+    stop_router
+    for p in $pids_b; do alive "$p" && fail "emulator $p survived the router's SIGTERM"; done
+    wait_gone "$ROOT/state/$b"
+    # servers are gone: the ports read all ones now
+    printf 'in 0x3ff 1 expect 0xff\npci-read 00:05.0 0x00 4 expect 0xffffffff\n' >"$T/c.gio"
+    guest "$b" c
+}
+
+# A guest created after the router started is picked up by name, and held
+# paused until its emulators are ready.
+case_late_pickup() {
+    three_emulators late "$T/con" "$T/uart" true | { echo '{ "guests": ['; cat; echo '] }'; } >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    ctl list | grep -q 'late' || fail "configured guest not listed"
+    local d
+    d=$("$X" domain create --name late --type hvm --vcpus 1 --memory 64M --paused)
+    three_script "late hello" >"$T/a.gio"
+    guest "$d" a # blocks while paused; the router unpauses once ready
+    for e in uart0 pcitest0 debugcon0; do
+        [ "$(st "$d" "$e" state)" = running ] || fail "$e not running"
+    done
+    wait_file "$T/con"
+    expect_file "$T/con" 'late hello\n'
+    grep -q 'guest unpaused' "$T/r.log" || fail "no unpause in the log"
+    # a domain with another name is left alone
+    local o
+    o=$(domain other hvm)
+    sleep 0.5
+    xenstore-exists "$ROOT/state/$o" 2>/dev/null && fail "picked up a guest not configured"
+    stop_router
+}
+
+# Emulators added and removed at run time through xenstore.
+case_xenstore() {
+    local d
+    d=$(domain xsg hvm)
+    router r || return # no file: xenstore only
+    xenstore-write "$ROOT/guests/xsg/emulators/dbg1" \
+        "{\"exec\":\"ioreq-debugcon\",\"ports\":[\"0x402-0x402\"],\"args\":[\"--output\",\"$T/con\"]}" ||
+        fail "xenstore-write"
+    wait_state "$d" dbg1 running || return
+    printf 'in 0x402 1 expect 0xe9\nout 0x402 1 0x41\nout 0x402 1 0x0a\n' >"$T/a.gio"
+    guest "$d" a
+    wait_file "$T/con"
+    expect_file "$T/con" 'A\n'
+    local p
+    p=$(pid_of "$d" dbg1)
+    # a bad entry is reported and changes nothing
+    xenstore-write "$ROOT/guests/xsg/emulators/bad" '{"exec":"ioreq-uart","ports":["0x402-0x403"]}'
+    for _ in $(seq 100); do xenstore-exists "$ROOT/errors/xsg/bad" 2>/dev/null && break; sleep 0.05; done
+    local msg
+    msg=$(xenstore-read "$ROOT/errors/xsg/bad" 2>/dev/null)
+    case "$msg" in
+    *'ports[0]: overlaps "dbg1" 0x402-0x402'*) ;;
+    *) fail "error for the bad entry: [$msg]" ;;
+    esac
+    xenstore-exists "$ROOT/state/$d/bad" 2>/dev/null && fail "bad entry started"
+    [ "$(pid_of "$d" dbg1)" = "$p" ] || fail "dbg1 restarted by a bad entry"
+    xenstore-rm "$ROOT/guests/xsg/emulators/bad"
+    wait_gone "$ROOT/errors/xsg/bad"
+    # removal stops the process and destroys the server
+    xenstore-rm "$ROOT/guests/xsg/emulators/dbg1"
+    wait_dead "$p"
+    wait_gone "$ROOT/state/$d/dbg1"
+    printf 'in 0x402 1 expect 0xff\n' >"$T/b.gio"
+    guest "$d" b
+    stop_router
+}
+
+# kill -9 of an emulator while a guest script runs: the router restarts it
+# on the same server and the script completes with correct results.
+case_kill9() {
+    local d
+    d=$(domain k hvm)
+    { echo '{ "guests": ['; three_emulators k "$T/con" "$T/uart"; echo '] }'; } |
+        sed 's/"ports": \["0x3f8-0x3ff"\] }/"ports": ["0x3f8-0x3ff"], "restart": {"backoff_ms": 50} }/' >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    wait_state "$d" uart0 running || return
+    local p i
+    p=$(pid_of "$d" uart0)
+    # Registers without state, so a restart cannot change what they read;
+    # the sleeps spread the script over about a second.
+    { for i in $(seq 1 100); do
+          printf 'in 0x3fd 1 expect 0x60\npci-read 00:05.0 0x00 4 expect 0x11e81234\nsleep 10\n'
+      done; } >"$T/a.gio"
+    "$X" guest run "$d" "$T/a.gio" >"$T/guest.out" 2>&1 &
+    local g=$!
+    sleep 0.3
+    kill -KILL "$p"
+    wait "$g" || fail "guest script across kill -9: $(cat "$T/guest.out")"
+    wait_state "$d" uart0 running || return
+    local p2
+    p2=$(pid_of "$d" uart0)
+    [ -n "$p2" ] && [ "$p2" != "$p" ] || fail "uart0 not restarted ($p -> $p2)"
+    [ "$(st "$d" uart0 restarts)" = 1 ] || fail "restarts [$(st "$d" uart0 restarts)]"
+    [ "$(st "$d" uart0 exit-status)" = "killed by SIGKILL" ] ||
+        fail "exit-status [$(st "$d" uart0 exit-status)]"
+    stop_router
+}
+
+# An emulator that keeps dying ends up failed after max_restarts.
+case_crashloop() {
+    local d
+    d=$(domain c hvm)
+    printf '#!/bin/sh\n# serves for a moment, then dies\nexec timeout -s KILL 0.3 "%s/ioreq-debugcon" "$@"\n' \
+        "$BIN" >"$T/crashy"
+    chmod +x "$T/crashy"
+    printf '{ "guests": [ { "name": "c", "emulators": [
+  { "id": "crashy", "exec": "%s", "ports": ["0x402-0x402"],
+    "restart": { "policy": "on-failure", "max_restarts": 3, "window_s": 60, "backoff_ms": 20 } } ] } ] }\n' \
+        "$T/crashy" >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    wait_state "$d" crashy failed 20 || return
+    [ "$(st "$d" crashy restarts)" = 3 ] || fail "restarts [$(st "$d" crashy restarts)]"
+    case "$(st "$d" crashy error)" in
+    "crash loop: 3 restarts within 60 s") ;;
+    *) fail "error [$(st "$d" crashy error)]" ;;
+    esac
+    [ -z "$(st "$d" crashy server)" ] || fail "a failed emulator kept its server"
+    ctl list | grep -q 'crashy *failed' || fail "list: $(ctl list)"
+    # an operator can start it again
+    ctl start c crashy >/dev/null || fail "ioreqctl start"
+    wait_state "$d" crashy running
+    stop_router
+}
+
+# SIGHUP applies only the difference; a bad file changes nothing.
+case_sighup() {
+    local d
+    d=$(domain h hvm)
+    local v1='{ "guests": [ { "name": "h", "emulators": [
+      { "id": "uart0", "exec": "ioreq-uart", "args": ["--backend", "file:/dev/null"], "ports": ["0x3f8-0x3ff"] },
+      { "id": "dbg", "exec": "ioreq-debugcon", "ports": ["0x402-0x402"] } ] } ] }'
+    echo "$v1" >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    wait_state "$d" uart0 running && wait_state "$d" dbg running || return
+    local pu pd
+    pu=$(pid_of "$d" uart0)
+    pd=$(pid_of "$d" dbg)
+    # changed: dbg moves to 0x403; uart0 is unchanged
+    echo "${v1/0x402-0x402/0x403-0x403}" | sed 's/"ioreq-debugcon",/"ioreq-debugcon", "args": ["--port", "0x403"],/' >"$T/cfg.json"
+    kill -HUP "$router_pid"
+    wait_dead "$pd"
+    wait_state "$d" dbg running || return
+    [ "$(pid_of "$d" uart0)" = "$pu" ] || fail "unchanged uart0 was restarted"
+    [ "$(pid_of "$d" dbg)" != "$pd" ] || fail "changed dbg kept its process"
+    printf 'in 0x403 1 expect 0xe9\nin 0x402 1 expect 0xff\nin 0x3fd 1 expect 0x60\n' >"$T/a.gio"
+    guest "$d" a
+    # a bad file: reported, nothing changes
+    local pd2
+    pd2=$(pid_of "$d" dbg)
+    echo '{ "guests": [ { "name": "h", "emulators": [ { "id": "dbg", "exec": "ioreq-debugcon", "ports": ["0x10000-0x10001"] } ] } ] }' >"$T/cfg.json"
+    kill -HUP "$router_pid"
+    for _ in $(seq 100); do grep -q 'reload rejected' "$T/r.log" && break; sleep 0.05; done
+    grep -q 'reload rejected, nothing changed' "$T/r.log" || fail "no rejection in the log"
+    grep -q 'guests\[0\].emulators\[0\].ports\[0\]' "$T/r.log" || fail "the problem is not logged"
+    sleep 0.3
+    [ "$(pid_of "$d" uart0)" = "$pu" ] && [ "$(pid_of "$d" dbg)" = "$pd2" ] ||
+        fail "a bad reload changed something"
+    stop_router
+}
+
+# Only root (or the control group) may use ioreqctl.
+case_ctl_perm() {
+    local d
+    d=$(domain p hvm)
+    echo '{ "guests": [ { "name": "p", "emulators": [
+      { "id": "dbg", "exec": "ioreq-debugcon", "ports": ["0x402-0x402"] } ] } ] }' >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    wait_state "$d" dbg running || return
+    chmod 755 "$T"
+    local out rc
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/ioreqctl" --socket "$CTL" list 2>&1)
+    rc=$?
+    [ $rc -ne 0 ] || fail "non-root ioreqctl was not refused: $out"
+    case "$out" in *"permission denied"* | *"Permission denied"*) ;; *) fail "refusal: [$out]" ;; esac
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/ioreqctl" --socket "$CTL" stop p dbg >/dev/null 2>&1 &&
+        fail "a non-root stop succeeded"
+    [ "$(st "$d" dbg state)" = running ] || fail "a refused stop took effect"
+    # root may stop and start
+    ctl stop p dbg >/dev/null || fail "root stop"
+    wait_state "$d" dbg stopped
+    ctl start p dbg >/dev/null || fail "root start"
+    wait_state "$d" dbg running
+    stop_router
+    # with a control group, its members may
+    router r2 --config "$T/cfg.json" --control-group nogroup || return
+    out=$(setpriv --reuid=65534 --regid=65534 --groups=65534 "$BIN/ioreqctl" --socket "$CTL" list 2>&1) ||
+        fail "member of the control group refused: $out"
+    stop_router
+}
+
+it_done
