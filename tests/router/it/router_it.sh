@@ -351,4 +351,38 @@ case_ctl_perm() {
     stop_router
 }
 
+# What an emulator process runs with: its own user, no_new_privs, seccomp,
+# PID namespace, only fds 0-2 left (the ready pipe is closed once used).
+case_isolation() {
+    local d
+    d=$(domain iso hvm)
+    cat >"$T/cfg.json" <<'JSON'
+{ "guests": [ { "name": "iso", "emulators": [
+  { "id": "dbg", "exec": "ioreq-debugcon", "ports": ["0x402-0x402"], "user": "nobody" },
+  { "id": "open", "exec": "ioreq-debugcon", "ports": ["0x403-0x403"], "args": ["--port", "0x403"],
+    "isolation": { "namespaces": false, "seccomp": "off" } } ] } ] }
+JSON
+    chmod 755 "$T"
+    chmod -R a+rwX "$(dirname "$XENSIM_SOCKET")" 2>/dev/null
+    router r --config "$T/cfg.json" || return
+    wait_state "$d" dbg running && wait_state "$d" open running || return
+    local p q
+    p=$(pid_of "$d" dbg)
+    q=$(pid_of "$d" open)
+    local status=/proc/$p/status
+    [ "$(awk '/^Uid:/ { print $2 }' "$status")" = 65534 ] || fail "uid: $(grep Uid "$status")"
+    [ "$(awk '/^Gid:/ { print $2 }' "$status")" = 65534 ] || fail "gid: $(grep Gid "$status")"
+    [ "$(awk '/^NoNewPrivs:/ { print $2 }' "$status")" = 1 ] || fail "no_new_privs not set"
+    [ "$(awk '/^Seccomp:/ { print $2 }' "$status")" = 2 ] || fail "no seccomp filter"
+    [ "$(awk '/^NSpid:/ { print $NF }' "$status")" = 1 ] || fail "not pid 1 in its namespace: $(grep NSpid "$status")"
+    [ "$(readlink "/proc/$p/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || fail "same mount namespace"
+    [ "$(readlink "/proc/$p/ns/ipc")" != "$(readlink /proc/self/ns/ipc)" ] || fail "same IPC namespace"
+    [ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$q/status")" = 0 ] || fail "seccomp off not honoured"
+    [ "$(readlink "/proc/$q/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] || fail "namespaces off not honoured"
+    [ "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$q/status")" = 1 ] || fail "no_new_privs must always be set"
+    printf 'in 0x402 1 expect 0xe9\nin 0x403 1 expect 0xe9\n' >"$T/a.gio"
+    guest "$d" a
+    stop_router
+}
+
 it_done
