@@ -142,9 +142,12 @@ static void print_guest(struct json_object *g)
                field(e, "state", st, sizeof(st)), w.pid, field(e, "pid", pid, sizeof(pid)), w.server,
                field(e, "server", srv, sizeof(srv)), w.restarts, field(e, "restarts", rs, sizeof(rs)),
                ranges[0] ? ranges : "-");
-        struct json_object *last = member(e, "last_exit");
-        if (last && json_object_is_type(last, json_type_string))
-            printf("  %-*s last exit: %s\n", w.id, "", json_object_get_string(last));
+        static const char *const notes[][2] = {{"last_exit", "last exit"}, {"error", "error"}};
+        for (size_t k = 0; k < sizeof(notes) / sizeof(notes[0]); k++) {
+            struct json_object *v = member(e, notes[k][0]);
+            if (v && json_object_is_type(v, json_type_string) && json_object_get_string_len(v))
+                printf("  %-*s %s: %s\n", w.id, "", notes[k][1], json_object_get_string(v));
+        }
     }
 }
 

@@ -50,9 +50,12 @@ void guest_check_hold(struct routerd *r, struct guest *g)
             failed++;
     }
     if (failed) {
-        rlog(g, NULL, "held paused: %zu of %zu emulators failed", failed, g->nemus);
+        if (!g->hold_stuck_logged)
+            rlog(g, NULL, "held paused: %zu of %zu emulators failed", failed, g->nemus);
+        g->hold_stuck_logged = true;
         return;
     }
+    g->hold_stuck_logged = false;
     if (ready < g->nemus)
         return;
     int rc = xen_domain_unpause(r->xen, g->domid);

@@ -77,6 +77,7 @@ struct guest {
     bool hold;       /* keep paused until every emulator is ready */
     bool we_paused;  /* we hold a pause reference to drop at release */
     bool released;   /* the hold has been lifted */
+    bool hold_stuck_logged; /* "held paused: N failed" said once */
     struct emu *emus[ROUTER_MAX_EMULATORS_PER_GUEST];
     size_t nemus;
 };

@@ -59,6 +59,9 @@ guest web (domid 7, running)
   EMULATOR                STATE      PID    SERVER RESTARTS  RANGES
   debugcon-with-long-name restarting -      3      2         ports 0xe9,0x402; mmio 0xfe000000-0xfe000fff
                           last exit: killed by signal 9
+  gpio                    failed     -      -      5         -
+                          last exit: exited 1
+                          error: crash loop: 5 restarts in 60 s
 
 guest idle (domid -, stopped)
   (no emulators)
