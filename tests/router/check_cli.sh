@@ -37,6 +37,26 @@ bad.json: guests[0].emulators[1].ports[0]: overlaps "uart0" 0x3f8-0x3ff'
 [ "$out" = "$expected" ] || fail "bad.json output:
 $out"
 
+# The other kinds: server limit, duplicate id, wrong types, bad numbers and
+# PCI addresses, start above end, a missing executable.
+out=$("$routerd" --check bad_kinds.json 2>&1 >/dev/null); rc=$?
+[ $rc -eq 1 ] || fail "bad_kinds.json: exit $rc"
+expected='bad_kinds.json: guests[0].emulators: 9 emulators, but Xen allows 8 ioreq servers per guest
+bad_kinds.json: guests[0].emulators[7].id: duplicate emulator id "e6" (already used by emulators[6])
+bad_kinds.json: guests[1].name: must be a string
+bad_kinds.json: guests[1].hold: must be true or false
+bad_kinds.json: guests[1].emulators[0].ports[0]: start 0x20 is above end 0x1f
+bad_kinds.json: guests[1].emulators[0].mmio[0]: bad number "0xfee0000g" (expected decimal or 0x-prefixed hex)
+bad_kinds.json: guests[1].emulators[0].exec: "/no/such/emulator" not found
+bad_kinds.json: guests[1].emulators[1].args: must be an array of strings
+bad_kinds.json: guests[1].emulators[1].pci[0]: "00:20.0": device number 0x20 is above 0x1f
+bad_kinds.json: guests[1].emulators[1].pci[1]: "0000:00:01.8": function number 8 is above 7
+bad_kinds.json: guests[1].emulators[1].pci[2]: "zz:01.0" is not a PCI address (expected "SSSS:BB:DD.F" or "BB:DD.F", e.g. "0000:00:05.0")
+bad_kinds.json: guests[1].emulators[2].bufioreq: must be "off", "legacy" or "atomic"
+bad_kinds.json: guests[1].emulators[2].restart.max_restarts: must be between 0 and 1000000'
+[ "$out" = "$expected" ] || fail "bad_kinds.json output:
+$out"
+
 "$routerd" --help >/dev/null 2>&1 || fail "--help"
 "$routerd" --check "$src/config/demo.json" extra >/dev/null 2>&1; [ $? -eq 2 ] \
     || fail "an extra argument should exit 2"
