@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "router_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -195,6 +196,24 @@ static int get_string(struct ctx *c, struct json_object *obj, const char *base,
     }
     *out = xstrdup(c, s);
     return *out ? 1 : -1;
+}
+
+/* Ids and guest names become file names (logs) and xenstore path
+ * components: 1-64 of [A-Za-z0-9_.+-], not "." or "..". */
+static void check_token(struct ctx *c, const char *base, const char *key, const char *what,
+                        const char *s)
+{
+    char p[PATH_LEN];
+    size_t n = strlen(s);
+    bool ok = n <= ROUTER_NAME_MAX && strcmp(s, ".") && strcmp(s, "..");
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)s[i]) || strchr("_.+-", s[i]);
+    if (!ok) {
+        key_path(p, base, key);
+        err(c, p, "%s \"%s\" must be 1 to %d of A-Z a-z 0-9 _ . + - (it names files and xenstore paths)",
+            what, s, ROUTER_NAME_MAX);
+    }
 }
 
 static int get_int(struct ctx *c, struct json_object *obj, const char *base,
@@ -637,8 +656,12 @@ static void parse_emulator(struct ctx *c, struct json_object *o, const char *bas
     }
     check_keys(c, o, base, emu_keys);
     int ir = get_string(c, o, base, "id", !entry_id, &e->id);
+    if (ir == 1)
+        check_token(c, base, "id", "id", e->id);
     if (entry_id && ir == 0) {
         e->id = xstrdup(c, entry_id);
+        if (e->id)
+            check_token(c, base, "id", "entry name", e->id);
     } else if (entry_id && ir == 1 && strcmp(e->id, entry_id) != 0) {
         key_path(p, base, "id");
         err(c, p, "id \"%s\" does not match the entry name \"%s\"", e->id, entry_id);
@@ -870,6 +893,8 @@ static void parse_guest(struct ctx *c, struct json_object *o, const char *base,
     }
     check_keys(c, o, base, guest_keys);
     int nr = get_string(c, o, base, "name", false, &g->name);
+    if (nr == 1)
+        check_token(c, base, "name", "name", g->name);
     int64_t d;
     int dr = get_int(c, o, base, "domid", 1, ROUTER_MAX_DOMID, &d);
     if (dr == 1) {

@@ -25,6 +25,7 @@
 
 #define ROUTER_MAX_EMULATORS_PER_GUEST 8 /* Xen: ioreq servers per guest */
 #define ROUTER_MAX_DOMID 0x7fef          /* DOMID_FIRST_RESERVED - 1 */
+#define ROUTER_NAME_MAX 64               /* guest names and emulator ids */
 #define ROUTER_RESTART_BACKOFF_CAP_MS 30000 /* see struct router_restart */
 #define ROUTER_FORMAT_LEN 40 /* buffer for router_range_format/router_sbdf_format */
 

@@ -43,6 +43,7 @@ out=$("$routerd" --check bad_kinds.json 2>&1 >/dev/null); rc=$?
 [ $rc -eq 1 ] || fail "bad_kinds.json: exit $rc"
 expected='bad_kinds.json: guests[0].emulators: 9 emulators, but Xen allows 8 ioreq servers per guest
 bad_kinds.json: guests[0].emulators[7].id: duplicate emulator id "e6" (already used by emulators[6])
+bad_kinds.json: guests[0].emulators[8].id: id "e/8" must be 1 to 64 of A-Z a-z 0-9 _ . + - (it names files and xenstore paths)
 bad_kinds.json: guests[1].name: must be a string
 bad_kinds.json: guests[1].hold: must be true or false
 bad_kinds.json: guests[1].emulators[0].ports[0]: start 0x20 is above end 0x1f
