@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xen/domctl.h>
+#include <xen/sched.h>
+
 #include "conn.h"
 #include "sim.h"
 #include "xenstore_sim.h"
@@ -50,6 +53,83 @@ void sim_domain_irq(struct sim_domain *d, const struct xensim_irq_record *rec)
     pthread_mutex_unlock(&d->lock);
 }
 
+void sim_domain_irq_refused(struct sim *sim, domid_t domid)
+{
+    struct sim_domain *d = sim_domain_get(sim, domid);
+
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->lock);
+    d->refused_irqs++;
+    pthread_mutex_unlock(&d->lock);
+}
+
+int sim_domain_ctl_pause(struct sim *sim, domid_t caller, domid_t domid, bool pause)
+{
+    struct sim_domain *d = sim_domain_get(sim, domid);
+    int rc = 0;
+
+    /* Xen's order: look the domain up, ask XSM, then refuse to pause the caller. */
+    if (!d)
+        return -ESRCH;
+    if (caller != 0)
+        return -EPERM;
+    if (pause && domid == caller)
+        return -EINVAL;
+    pthread_mutex_lock(&d->lock);
+    if (pause && d->ctl_pause_count >= XENSIM_PAUSE_MAX) {
+        rc = -EOVERFLOW;
+    } else if (pause) {
+        d->ctl_pause_count++;
+        d->pause_count++;
+    } else if (d->ctl_pause_count == 0) {
+        rc = -EINVAL;
+    } else {
+        d->ctl_pause_count--;
+        if (--d->pause_count == 0)
+            pthread_cond_broadcast(&d->changed);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+void sim_domain_describe(struct sim *sim, struct sim_domain *d, struct xensim_dominfo *out)
+{
+    int servers = hvio_domain_nr_servers(sim->host, d->domid);
+    bool hvm = d->type == XENSIM_DOMAIN_HVM || d->type == XENSIM_DOMAIN_PVH;
+
+    memset(out, 0, sizeof(*out));
+    memcpy(out->name, d->name, sizeof(out->name));
+    out->domid = d->domid;
+    out->type = d->type;
+    out->nr_online_vcpus = d->nr_vcpus;
+    out->max_vcpu_id = d->nr_vcpus ? d->nr_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
+    out->tot_pages = d->memory_bytes / HVIO_PAGE_SIZE;
+    out->max_pages = out->tot_pages;
+    out->nr_servers = servers > 0 ? (uint32_t)servers : 0;
+    /* As libxl creates them: HVM gets every emulated device but vPCI, PVH a local APIC only. */
+    if (d->type == XENSIM_DOMAIN_HVM)
+        out->emulation_flags = XEN_X86_EMU_ALL & ~XEN_X86_EMU_VPCI;
+    else if (d->type == XENSIM_DOMAIN_PVH)
+        out->emulation_flags = XEN_X86_EMU_LAPIC;
+    /* A PVH guest is an HVM container: Xen 4.17 has no other flag for it. */
+    uint32_t flags = hvm ? XEN_DOMINF_hvm_guest | XEN_DOMINF_hap : 0;
+
+    pthread_mutex_lock(&d->lock);
+    out->pause_count = d->ctl_pause_count;
+    out->refused_irqs = d->refused_irqs;
+    if (d->nr_vcpus) /* as Xen: running while a vCPU runs (a guest script), else blocked */
+        flags |= d->runners > 0 && d->pause_count == 0 ? XEN_DOMINF_running : XEN_DOMINF_blocked;
+    if (d->ctl_pause_count > 0)
+        flags |= XEN_DOMINF_paused;
+    if (d->dying)
+        flags |= XEN_DOMINF_dying;
+    else if (d->crashed)
+        flags |= XEN_DOMINF_shutdown | (uint32_t)SHUTDOWN_crash << XEN_DOMINF_shutdownshift;
+    pthread_mutex_unlock(&d->lock);
+    out->flags = flags;
+}
+
 static void free_domain(struct sim_domain *d)
 {
     for (unsigned int i = 0; i < HVIO_MAX_VCPUS; i++)
@@ -65,7 +145,7 @@ static void free_domain(struct sim_domain *d)
 }
 
 static struct sim_domain *new_domain(const char *name, uint32_t type,
-                                     unsigned int vcpus, uint64_t memory_bytes)
+                                     unsigned int vcpus, uint64_t memory_bytes, bool paused)
 {
     struct sim_domain *d = calloc(1, sizeof(*d));
 
@@ -76,6 +156,7 @@ static struct sim_domain *new_domain(const char *name, uint32_t type,
     d->nr_vcpus = vcpus;
     d->memory_bytes = memory_bytes;
     d->ram_fd = -1;
+    d->ctl_pause_count = d->pause_count = paused ? 1 : 0;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->changed, NULL);
     for (unsigned int i = 0; i < HVIO_MAX_VCPUS; i++)
@@ -165,7 +246,8 @@ static int register_domain(struct sim *sim, struct sim_domain *d)
 }
 
 int sim_domain_create(struct sim *sim, const char *name, uint32_t type,
-                      unsigned int vcpus, uint64_t memory_bytes, domid_t domid)
+                      unsigned int vcpus, uint64_t memory_bytes, domid_t domid,
+                      bool paused)
 {
     if (!name[0] || strlen(name) >= XENSIM_NAME_MAX || vcpus > HVIO_MAX_VCPUS ||
         domid >= DOMID_FIRST_RESERVED || memory_bytes % HVIO_PAGE_SIZE)
@@ -173,7 +255,7 @@ int sim_domain_create(struct sim *sim, const char *name, uint32_t type,
     if (sim_domain_by_name(sim, name) >= 0)
         return -EEXIST;
 
-    struct sim_domain *d = new_domain(name, type, vcpus, memory_bytes);
+    struct sim_domain *d = new_domain(name, type, vcpus, memory_bytes, paused);
     if (!d)
         return -ENOMEM;
     int rc = claim_domid(sim, domid, d);
@@ -199,6 +281,7 @@ int sim_domain_destroy(struct sim *sim, domid_t domid)
     /* The core wakes every waiting vCPU; guest runs then finish. */
     hvio_domain_destroy(sim->host, domid);
     pthread_mutex_lock(&d->lock);
+    d->dying = true;
     d->crashed = true;
     snprintf(d->crash_reason, sizeof(d->crash_reason), "domain destroyed");
     pthread_cond_broadcast(&d->changed);
@@ -227,7 +310,7 @@ int sim_init(struct sim *sim, const char *xenstore_path)
     if (!rc && xenstore_path)
         rc = xs_sim_start(xenstore_path, &sim->xs);
     if (!rc)
-        rc = sim_domain_create(sim, "Domain-0", 0, 0, 0, 0);
+        rc = sim_domain_create(sim, "Domain-0", 0, 0, 0, 0, false);
     if (rc < 0) {
         sim_fini(sim);
         return rc;

@@ -1,4 +1,7 @@
-/* Control requests from the xensim CLI and tests: domains, interrupts, stop. */
+/*
+ * Control requests from the xensim CLI and tests: domains, interrupts, stop;
+ * and domain pause and information, which the libxenctrl drop-in sends too.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +28,14 @@ static void domain_create(struct request *rq)
 
     if (rq->len != sizeof(*req) || memchr(req->name, 0, sizeof(req->name)) == NULL ||
         (req->type != XENSIM_DOMAIN_HVM && req->type != XENSIM_DOMAIN_PVH) ||
-        req->vcpus == 0 || req->memory_bytes == 0 || req->domid >= DOMID_FIRST_RESERVED) {
+        req->vcpus == 0 || req->memory_bytes == 0 || req->domid >= DOMID_FIRST_RESERVED ||
+        (req->flags & ~XENSIM_CREATE_PAUSED)) {
         reply_error(rq, EINVAL);
         return;
     }
     int domid = sim_domain_create(sim, req->name, req->type, req->vcpus,
-                                  req->memory_bytes, (domid_t)req->domid);
+                                  req->memory_bytes, (domid_t)req->domid,
+                                  req->flags & XENSIM_CREATE_PAUSED);
     if (domid < 0) {
         reply_error(rq, -domid);
         return;
@@ -108,6 +113,52 @@ static void irq_log(struct request *rq)
     free(out);
 }
 
+static void domain_pause(struct request *rq, bool pause)
+{
+    const struct xensim_domain_ref *req = rq->body;
+
+    if (rq->len != sizeof(*req)) {
+        reply_error(rq, EINVAL);
+        return;
+    }
+    /* Xen looks the domid up and finds nothing: ESRCH, reserved ids included. */
+    int rc = req->domid >= DOMID_FIRST_RESERVED
+                 ? -ESRCH
+                 : sim_domain_ctl_pause(rq->client->sim, rq->client->domid,
+                                        (domid_t)req->domid, pause);
+    reply_error(rq, -rc);
+}
+
+static void domain_getinfo(struct request *rq)
+{
+    const struct xensim_domain_getinfo *req = rq->body;
+    struct sim *sim = rq->client->sim;
+
+    if (rq->len != sizeof(*req)) {
+        reply_error(rq, EINVAL);
+        return;
+    }
+    if (rq->client->domid != 0) { /* XSM: the control domain only */
+        reply_error(rq, EPERM);
+        return;
+    }
+    size_t max = req->max < XENSIM_GETINFO_MAX ? req->max : XENSIM_GETINFO_MAX;
+    struct xensim_domain_getinfo_reply *out =
+        calloc(1, sizeof(*out) + max * sizeof(struct xensim_dominfo));
+    if (!out) {
+        reply_error(rq, ENOMEM);
+        return;
+    }
+    for (uint32_t id = req->first_domid; id < DOMID_FIRST_RESERVED && out->count < max; id++) {
+        struct sim_domain *d = sim_domain_get(sim, (domid_t)id);
+
+        if (d)
+            sim_domain_describe(sim, d, &out->info[out->count++]);
+    }
+    reply(rq, out, sizeof(*out) + out->count * sizeof(struct xensim_dominfo), 0, NULL, 0);
+    free(out);
+}
+
 void handle_control(struct request *rq)
 {
     switch (rq->hdr->type) {
@@ -129,6 +180,13 @@ void handle_control(struct request *rq)
     case XENSIM_SHUTDOWN:
         rq->client->sim->stopping = true;
         reply_error(rq, 0);
+        break;
+    case XENSIM_DOMAIN_PAUSE:
+    case XENSIM_DOMAIN_UNPAUSE:
+        domain_pause(rq, rq->hdr->type == XENSIM_DOMAIN_PAUSE);
+        break;
+    case XENSIM_DOMAIN_GETINFO:
+        domain_getinfo(rq);
         break;
     default:
         reply_error(rq, EOPNOTSUPP);

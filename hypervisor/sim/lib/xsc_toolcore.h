@@ -25,6 +25,8 @@ struct Xentoolcore__Active_Handle {
 
 void xentoolcore__register_active_handle(Xentoolcore__Active_Handle *ah);
 void xentoolcore__deregister_active_handle(Xentoolcore__Active_Handle *ah);
+/* Replace `fd` with /dev/null (what libxencall's handles do when restricted); 0 or -1. */
+int xentoolcore__restrict_by_dup2_null(int fd);
 
 #define XSC_CONTAINER_OF(ptr, type, member) \
     ((type *)(void *)((char *)(ptr) - __builtin_offsetof(type, member)))

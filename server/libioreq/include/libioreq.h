@@ -11,8 +11,8 @@
  * cache of guest-memory mappings.
  *
  * Only the real Xen library APIs are used (libxendevicemodel,
- * libxenforeignmemory, libxenevtchn), so the same binary runs on Xen and on
- * xensim.  Functions return 0 or a negative errno; nothing is printed except
+ * libxenforeignmemory, libxenevtchn, and libxenctrl for domain
+ * information), so the same binary runs on Xen and on xensim.  Functions return 0 or a negative errno; nothing is printed except
  * through the optional logger.  A context is not thread-safe: use it from
  * one thread (device callbacks run on the thread that calls dispatch).  The
  * one exception is ioreq_stop(), which may be called from any thread or
@@ -64,6 +64,11 @@ struct ioreq_options {
      * crashes on the ISA IRQ dm_op for PVH, and INTx routes through the
      * same IOAPIC): ioreq_set_isa_irq() and INTx from ioreq_pci_raise()
      * return -EOPNOTSUPP and log once.  MSI works either way.
+     * false is final.  true is checked: ioreq_open() asks Xen
+     * (xc_domain_getinfolist) and, if the domain's emulation flags lack
+     * XEN_X86_EMU_PIC, goes on as if false, saying so once at info level.
+     * When Xen cannot be asked (not dom0, no privcmd, ...), true stands
+     * (a debug-level message says why).
      */
     bool has_pic;
     ioreq_log_fn *log;      /* optional */

@@ -187,6 +187,7 @@ int ioreq_open(const struct ioreq_options *opts, struct ioreq_ctx **out)
         release(ctx);
         return rc;
     }
+    irq_check_pic(ctx);
     *out = ctx;
     return 0;
 }

@@ -51,6 +51,7 @@ struct ioreq_pci_dev {
 
 struct ioreq_ctx {
     struct xentoollog_logger xtl; /* what the Xen libraries log through */
+    struct xentoollog_logger xc_xtl; /* libxenctrl's (the PIC query): debug level only */
     domid_t domid;
     ioservid_t id;
     bool created;     /* by this context: destroyed on close */
@@ -128,5 +129,11 @@ void pci_reset_intx(struct ioreq_ctx *ctx);
 
 /* irq.c */
 int irq_set_intx(struct ioreq_ctx *ctx, uint8_t device, uint8_t intx, bool level);
+/*
+ * Unless the caller said there is no PIC, ask Xen (libxenctrl) whether the
+ * guest has one: clear ctx->has_pic (and say so) if its emulation flags
+ * lack XEN_X86_EMU_PIC; keep it if Xen cannot be asked.
+ */
+void irq_check_pic(struct ioreq_ctx *ctx);
 
 #endif

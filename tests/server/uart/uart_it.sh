@@ -266,6 +266,84 @@ EOF
     expect_file "$T/line" 'p'
 }
 
+# A PVH guest, and no --pvh: libioreq asks Xen (libxenctrl), learns that
+# the domain has no emulated PIC and never drives the IRQ: nothing in the
+# interrupt log, nothing even tried (the domain refused no dm_op), and one
+# line says so.  The same emulator on an HVM guest still raises it.
+case_pvh_auto() {
+    local p h
+    p=$(domain p pvh)
+    h=$(domain h hvm)
+    start_uart up --domid "$p" --backend "file:$T/line" || return
+    local pid=$uart_pid
+    start_uart uh --domid "$h" --base 0x2f8 --irq 3 --backend "file:$T/line2" || return
+    local pid2=$uart_pid
+    script pvh <<'EOF'
+out 0x3fc 1 0x0b
+out 0x3f9 1 0x02
+in 0x3fa 1 expect 0x02          # pending in IIR, but no IRQ is ever driven
+out 0x3f8 1 0x70
+in 0x3fd 1 expect 0x60
+out 0x3f9 1 0
+out 0x3f9 1 0x02
+EOF
+    guest "$p" pvh
+    script hvm <<'EOF'
+out 0x2fc 1 0x0b
+out 0x2f9 1 0x02
+wait-irq isa 3 timeout 2000
+in 0x2fa 1 expect 0x02
+EOF
+    guest "$h" hvm
+    stop_uart "$pid" up
+    stop_uart "$pid2" uh
+    [ -z "$("$X" irq-log "$p")" ] || fail "interrupts on the PVH guest: $("$X" irq-log "$p")"
+    "$X" domain info "$p" | grep -qx 'refused-irqs 0' ||
+        fail "the PVH guest refused interrupts: $("$X" domain info "$p")"
+    local said="domain $p has no emulated PIC/IOAPIC: ISA IRQs will not be raised"
+    [ "$(grep -cF "$said" "$T/up.log")" = 1 ] || fail "up.log does not say once '$said'"
+    "$X" irq-log "$h" | grep -qx 'isa 3 level 1' || fail "IRQ 3 never raised on the HVM guest"
+    if grep -q "no emulated PIC" "$T/uh.log"; then
+        fail "uh.log: $(grep "no emulated PIC" "$T/uh.log")"
+    fi
+    expect_file "$T/line" 'p'
+}
+
+# The same PVH guest when Xen cannot be asked (here: Debian's libxenctrl,
+# which finds no /dev/xen/privcmd, instead of the drop-in): libioreq keeps
+# the caller's word (a PIC) and says why at debug level; the domain refuses
+# the interrupt dm_op.
+case_pvh_noquery() {
+    local p lib f
+    p=$(domain p pvh)
+    lib=${LD_LIBRARY_PATH%%:*}
+    if [ -z "$lib" ] || [ ! -e "$lib/libxenctrl.so.4.17" ]; then
+        fail "no drop-in libxenctrl in '$lib'"
+        return
+    fi
+    mkdir "$T/lib" || return
+    for f in libxendevicemodel.so.1 libxenforeignmemory.so.1 libxenevtchn.so.1; do
+        ln -s "$lib/$f" "$T/lib/$f"
+    done
+    LD_LIBRARY_PATH=$T/lib start_uart up --domid "$p" -v --backend "file:$T/line" || return
+    local pid=$uart_pid
+    script pvh <<'EOF'
+out 0x3fc 1 0x0b
+out 0x3f9 1 0x02
+in 0x3fa 1 expect 0x02
+EOF
+    guest "$p" pvh
+    stop_uart "$pid" up
+    grep -q "cannot ask Xen whether domain $p has an emulated PIC" "$T/up.log" ||
+        fail "up.log does not say why it could not ask"
+    if grep -q "no emulated PIC/IOAPIC: ISA IRQs" "$T/up.log"; then
+        fail "up.log claims to know"
+    fi
+    "$X" domain info "$p" | grep -qE '^refused-irqs [1-9]' ||
+        fail "the interrupt was not even tried: $("$X" domain info "$p")"
+    [ -z "$("$X" irq-log "$p")" ] || fail "interrupts on the PVH guest: $("$X" irq-log "$p")"
+}
+
 case_attach() {
     local d id
     [ -n "$MK" ] || { echo "skipped: no make_server"; exit 77; }

@@ -11,7 +11,8 @@
  * FMEM_MAP with bad frame counts; MAP_RESOURCE / RESOURCE_SIZE with bad
  * frames and ids; event channel ops on bad and foreign ports, and garbage
  * on the event socket; GUEST_RUN with inconsistent records; domain
- * create/destroy with bad arguments and with clients attached; many
+ * create/destroy with bad arguments and with clients attached; domain
+ * pause/unpause/getinfo from control and libxenctrl clients; many
  * connections closed mid-request; a client that never reads its replies.
  *
  * After every batch a fresh connection must get answers to a well-formed
@@ -553,12 +554,16 @@ static const struct type_info types[] = {
     { XENSIM_GUEST_RUN, XENSIM_CLIENT_CONTROL, 0 },
     { XENSIM_IRQ_LOG, XENSIM_CLIENT_CONTROL, sizeof(struct xensim_domain_ref) },
     { XENSIM_SHUTDOWN, XENSIM_CLIENT_CONTROL, sizeof(struct xensim_hdr) },
+    { XENSIM_DOMAIN_PAUSE, XENSIM_CLIENT_XENCTRL, sizeof(struct xensim_domain_ref) },
+    { XENSIM_DOMAIN_UNPAUSE, XENSIM_CLIENT_XENCTRL, sizeof(struct xensim_domain_ref) },
+    { XENSIM_DOMAIN_GETINFO, XENSIM_CLIENT_XENCTRL, sizeof(struct xensim_domain_getinfo) },
 };
 #define NR_TYPES (sizeof(types) / sizeof(types[0]))
 
 /*
  * A request that must not take the daemon (or our guests) away: no
- * SHUTDOWN, no destroy of the batches' guests.
+ * SHUTDOWN, no destroy of the batches' guests, no pause of them (their
+ * guest runs would wait).
  */
 static void defuse(size_t len)
 {
@@ -570,6 +575,11 @@ static void defuse(size_t len)
         struct xensim_domain_ref *r = (struct xensim_domain_ref *)msgbuf;
         if (r->domid == guest || r->domid == pvh_guest)
             r->domid = 0;
+    }
+    if (h->type == XENSIM_DOMAIN_PAUSE && len >= sizeof(struct xensim_domain_ref)) {
+        struct xensim_domain_ref *r = (struct xensim_domain_ref *)msgbuf;
+        if (r->domid == guest || r->domid == pvh_guest)
+            r->domid = 0; /* pausing dom0, the caller: EINVAL */
     }
 }
 
@@ -641,7 +651,7 @@ static void batch_random_bytes(void)
 static void batch_random_framed(void)
 {
     for (int c = 0; c < 60; c++) {
-        uint32_t kind = 1 + below(4);
+        uint32_t kind = 1 + below(5);
         int fd = conn_open(), ev = -1;
 
         if (call_keep(fd, hello_msg(kind, 0), &ev) != 0)
@@ -742,7 +752,7 @@ static void batch_before_hello(void)
 static void batch_bad_hello(void)
 {
     static const uint32_t versions[] = { 0, 2, 0x100, 0xffffffff };
-    static const uint32_t kinds[] = { 0, 5, 6, 0x80000001, 0xffffffff };
+    static const uint32_t kinds[] = { 0, 6, 7, 0x80000001, 0xffffffff };
     static const uint32_t domids[] = { 1000, DOMID_RESERVED, 0x7ff4, 0xffff, 0x10000,
                                        0x12345, 0xffffffff };
     int fd = conn_open();
@@ -770,7 +780,7 @@ static void batch_bad_hello(void)
     /* Still ungreeted: a good HELLO works; a second HELLO is refused. */
     if (call(fd, hello_msg(XENSIM_CLIENT_CONTROL, 0)) != 0)
         die("HELLO after bad ones refused");
-    for (uint32_t kind = 1; kind <= 4; kind++)
+    for (uint32_t kind = 1; kind <= 5; kind++)
         if (call(fd, hello_msg(kind, 0)) <= 0)
             die("a second HELLO (kind %u) was accepted", kind);
     if (must_call(fd, list_msg(), "DOMAIN_LIST after a second HELLO"))
@@ -984,7 +994,7 @@ static void batch_dm_op(void)
     }
     close(fd);
     /* DM_OP from clients of the other kinds: refused. */
-    for (uint32_t kind = 2; kind <= 4; kind++) {
+    for (uint32_t kind = 2; kind <= 5; kind++) {
         fd = client(kind, NULL);
         uint8_t op[DMOP_HEADER + 8] = { 0 };
         if (call(fd, dm_op_msg(guest, op, sizeof(op))) != EOPNOTSUPP)
@@ -1389,6 +1399,121 @@ static void batch_domains(void)
     close(ctl);
 }
 
+/* A GETINFO request; the reply must be well-formed: its count, or die. */
+static uint32_t getinfo(int fd, uint32_t first, uint32_t max)
+{
+    struct xensim_domain_getinfo *m = msg_init(XENSIM_DOMAIN_GETINFO, sizeof(*m));
+
+    m->first_domid = first;
+    m->max = max;
+    long n;
+    if (send_raw(fd, msgbuf, sizeof(*m)) < 0 || (n = recv_one(fd, REPLY_TIMEOUT_MS)) <= 0)
+        die("GETINFO %u %u: no reply", first, max);
+    const struct xensim_domain_getinfo_reply *r = (const void *)replybuf;
+    if (r->hdr.err)
+        die("GETINFO %u %u: error %d", first, max, r->hdr.err);
+    if ((size_t)n < sizeof(*r) || r->count > max || r->count > XENSIM_GETINFO_MAX ||
+        (size_t)n != sizeof(*r) + r->count * sizeof(r->info[0]))
+        die("GETINFO %u %u: malformed reply (len %ld, count %u)", first, max, n, r->count);
+    for (uint32_t i = 0; i < r->count; i++)
+        if (r->info[i].domid < (i ? r->info[i - 1].domid + 1 : first) ||
+            r->info[i].domid >= DOMID_RESERVED)
+            die("GETINFO %u %u: domid %u out of order", first, max, r->info[i].domid);
+    return r->count;
+}
+
+/* The toolstack's pause count of `domid`, from GETINFO. */
+static uint32_t pause_count(int fd, uint32_t domid)
+{
+    if (getinfo(fd, domid, 1) != 1 ||
+        ((const struct xensim_domain_getinfo_reply *)replybuf)->info[0].domid != domid)
+        die("GETINFO: domain %u is not there", domid);
+    return ((const struct xensim_domain_getinfo_reply *)replybuf)->info[0].pause_count;
+}
+
+static int pause_call(int fd, uint32_t type, uint32_t domid)
+{
+    return must_call(fd, domain_ref_msg(type, domid), type == XENSIM_DOMAIN_PAUSE ? "PAUSE"
+                                                                                  : "UNPAUSE");
+}
+
+/* Pause, unpause and getinfo, from control and libxenctrl clients. */
+static void batch_pause(void)
+{
+    int ctl = client(XENSIM_CLIENT_CONTROL, NULL), xc = client(XENSIM_CLIENT_XENCTRL, NULL);
+    static const uint32_t others[] = { XENSIM_DOMAIN_CREATE, XENSIM_DOMAIN_DESTROY,
+                                       XENSIM_DOMAIN_LIST, XENSIM_GUEST_RUN, XENSIM_IRQ_LOG,
+                                       XENSIM_SHUTDOWN, XENSIM_DM_OP, XENSIM_FMEM_MAP,
+                                       XENSIM_EVTCHN_NOTIFY, XENSIM_DM_RESTRICT };
+
+    /* A libxenctrl client may send nothing else. */
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        size_t len = domain_ref_msg(others[i], guest);
+        if (must_call(xc, len, "other on xenctrl") != EOPNOTSUPP)
+            die("type 0x%x on a xenctrl client was not refused with EOPNOTSUPP", others[i]);
+    }
+    /* Xen's errors. */
+    for (int fd = ctl, round = 0; round < 2; round++, fd = xc) {
+        if (pause_call(fd, XENSIM_DOMAIN_PAUSE, 1000) != ESRCH ||
+            pause_call(fd, XENSIM_DOMAIN_UNPAUSE, 1000) != ESRCH ||
+            pause_call(fd, XENSIM_DOMAIN_PAUSE, DOMID_RESERVED) != ESRCH ||
+            pause_call(fd, XENSIM_DOMAIN_PAUSE, 0xffffffff) != ESRCH)
+            die("pause/unpause of no domain: not ESRCH");
+        if (pause_call(fd, XENSIM_DOMAIN_PAUSE, 0) != EINVAL)
+            die("pausing the caller (dom0): not EINVAL");
+        if (pause_call(fd, XENSIM_DOMAIN_UNPAUSE, guest) != EINVAL)
+            die("unpausing at 0: not EINVAL");
+        if (pause_call(fd, XENSIM_DOMAIN_PAUSE, guest) || pause_count(fd, guest) != 1 ||
+            pause_call(fd, XENSIM_DOMAIN_UNPAUSE, guest) || pause_count(fd, guest) != 0)
+            die("pause, unpause: the count is wrong");
+    }
+    /* Bad lengths. */
+    for (int i = 0; i < 40; i++) {
+        uint32_t type = XENSIM_DOMAIN_PAUSE + below(3);
+        size_t good = type == XENSIM_DOMAIN_GETINFO ? sizeof(struct xensim_domain_getinfo)
+                                                    : sizeof(struct xensim_domain_ref);
+        size_t len = sizeof(struct xensim_hdr) + below(40);
+        if (len == good)
+            len++;
+        struct xensim_domain_ref *r = msg_init(type, len);
+        r->domid = 0;
+        if (must_call(below(2) ? ctl : xc, len, "bad length") != EINVAL)
+            die("type 0x%x of %zu bytes: not EINVAL", type, len);
+    }
+    /* GETINFO: any range gives a well-formed, ordered reply. */
+    if (getinfo(xc, 0, 0xffffffff) < 3 || getinfo(ctl, 0, 0) != 0 ||
+        getinfo(xc, DOMID_RESERVED, 100) != 0 || getinfo(xc, 0xffffffff, 0xffffffff) != 0)
+        die("GETINFO: unexpected counts");
+    for (int i = 0; i < 200; i++)
+        getinfo(below(2) ? ctl : xc, any_domid(), edge32());
+    /* Acting as a guest: EPERM (after ESRCH for no such domain). */
+    int as_guest = conn_open();
+    if (call(as_guest, hello_msg(XENSIM_CLIENT_XENCTRL, guest)) != 0)
+        die("HELLO as the guest refused");
+    struct xensim_domain_getinfo *g = msg_init(XENSIM_DOMAIN_GETINFO, sizeof(*g));
+    g->max = 10;
+    if (must_call(as_guest, sizeof(*g), "GETINFO as a guest") != EPERM ||
+        pause_call(as_guest, XENSIM_DOMAIN_PAUSE, pvh_guest) != EPERM ||
+        pause_call(as_guest, XENSIM_DOMAIN_UNPAUSE, pvh_guest) != EPERM ||
+        pause_call(as_guest, XENSIM_DOMAIN_PAUSE, 1000) != ESRCH)
+        die("a guest's libxenctrl client was not refused");
+    close(as_guest);
+    /* 255 pauses, then EOVERFLOW; a paused domain can be destroyed. */
+    uint32_t d = make_domain(ctl, "fuzz-paused", XENSIM_DOMAIN_PVH, 1);
+    for (int i = 0; i < 255; i++)
+        if (pause_call(xc, XENSIM_DOMAIN_PAUSE, d))
+            die("pause %d failed", i + 1);
+    if (pause_call(xc, XENSIM_DOMAIN_PAUSE, d) != EOVERFLOW || pause_count(ctl, d) != 255)
+        die("the 256th pause was not refused with EOVERFLOW");
+    destroy_domain(ctl, d);
+    if (pause_call(xc, XENSIM_DOMAIN_UNPAUSE, d) != ESRCH)
+        die("unpausing a destroyed domain: not ESRCH");
+    if (pause_count(ctl, guest) != 0 || pause_count(ctl, pvh_guest) != 0)
+        die("the batch left a guest paused");
+    close(xc);
+    close(ctl);
+}
+
 static void batch_abrupt(void)
 {
     enum { N = 300 };
@@ -1524,6 +1649,7 @@ int main(int argc, char **argv)
     run_batch("evtchn", batch_evtchn);
     run_batch("guest-run", batch_guest_run);
     run_batch("domains", batch_domains);
+    run_batch("pause", batch_pause);
     run_batch("random-framed", batch_random_framed);
     run_batch("abrupt", batch_abrupt);
     run_batch("no-reader", batch_no_reader);

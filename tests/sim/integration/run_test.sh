@@ -5,10 +5,10 @@
 #   run_test.sh XENSIM TOOL_DIR TEST_SCRIPT [SECONDS]
 #
 # XENSIM is the xensim binary (xensim-daemon next to it, the drop-in
-# libraries in ../xensim-lib); TOOL_DIR holds mini_emulator, dm_probe and
-# control_fuzz.  The test script gets XENSIM, TOOLS, T (a scratch directory,
-# removed afterwards) and INT_LIB (lib.sh) in its environment and exits
-# non-zero on failure.  The run fails when the script does, when it takes
+# libraries in ../xensim-lib); TOOL_DIR holds mini_emulator, dm_probe,
+# xc_probe and control_fuzz.  The test script gets XENSIM, TOOLS, T (a
+# scratch directory, removed afterwards) and INT_LIB (lib.sh) in its
+# environment and exits non-zero on failure.  The run fails when the script does, when it takes
 # longer than SECONDS (default 90), or when xensim run's or the daemon's
 # stderr shows a sanitizer report or says the daemon died or stopped
 # uncleanly.  On failure everything is printed: stdout, that stderr, and

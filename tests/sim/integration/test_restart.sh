@@ -44,7 +44,7 @@ kill_emu emu1
 
 # The server outlives its emulator.
 timeout 10 "$X" domain list >"$T/list"
-grep -qE "^$D +r1 +hvm +2 +16M +1\$" "$T/list" || fail "the server is gone: $(cat "$T/list")"
+grep -qE "^$D +r1 +hvm +2 +16M +0 +1\$" "$T/list" || fail "the server is gone: $(cat "$T/list")"
 
 # Instance 2 takes over: it binds the vCPU ports again (they were unbound
 # when instance 1 died), answers the requests in flight, one more, stalls.

@@ -26,7 +26,7 @@ for id in $ids; do
 done
 
 timeout 10 "$X" domain list >"$T/list"
-grep -qE "^$D +g1 +hvm +2 +32M +2\$" "$T/list" || fail "domain list shows 2 servers: $(cat "$T/list")"
+grep -qE "^$D +g1 +hvm +2 +32M +0 +2\$" "$T/list" || fail "domain list shows 2 servers: $(cat "$T/list")"
 
 # vCPU 0: emulator A, the unmapped holes, and a loop on both emulators.
 {

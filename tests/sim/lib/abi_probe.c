@@ -1,12 +1,12 @@
 /*
  * ABI probe for the xensim drop-in Xen libraries.  Built against Debian's
  * headers and linked with plain -lxendevicemodel -lxenforeignmemory
- * -lxenevtchn (Debian's libraries at link time); run with LD_LIBRARY_PATH
- * pointing at the drop-ins and XENSIM_SOCKET unset.
+ * -lxenevtchn -lxenctrl (Debian's libraries at link time); run with
+ * LD_LIBRARY_PATH pointing at the drop-ins and XENSIM_SOCKET unset.
  *
  * Usage: abi_probe EXPECTED_LIB_DIR
  *
- * Checks that the three libraries were loaded from EXPECTED_LIB_DIR, that
+ * Checks that the four libraries were loaded from EXPECTED_LIB_DIR, that
  * every *_open fails with ENOENT and logs one line (through a given
  * xentoollog logger, else on stderr), and that unmodelled calls fail with
  * EOPNOTSUPP.
@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xenctrl.h>
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
@@ -102,8 +103,8 @@ static void capture_stderr(void (*fn)(void), char *buf, size_t size)
     close(pipefd[0]);
 }
 
-static int open_errno[3];
-static void *open_result[3];
+static int open_errno[4];
+static void *open_result[4];
 
 static void open_all_without_logger(void)
 {
@@ -116,6 +117,9 @@ static void open_all_without_logger(void)
     errno = 0;
     open_result[2] = xenevtchn_open(NULL, 0);
     open_errno[2] = errno;
+    errno = 0;
+    open_result[3] = xc_interface_open(NULL, NULL, 0);
+    open_errno[3] = errno;
 }
 
 static int count_lines(const char *s, const char *needle)
@@ -139,7 +143,8 @@ int main(int argc, char **argv)
     }
     if (check_loaded_from(want, (void *)xendevicemodel_open, "libxendevicemodel") < 0 ||
         check_loaded_from(want, (void *)xenforeignmemory_open, "libxenforeignmemory") < 0 ||
-        check_loaded_from(want, (void *)xenevtchn_open, "libxenevtchn") < 0)
+        check_loaded_from(want, (void *)xenevtchn_open, "libxenevtchn") < 0 ||
+        check_loaded_from(want, (void *)xc_interface_open, "libxenctrl") < 0)
         return 1;
     if (getenv("XENSIM_SOCKET")) {
         fprintf(stderr, "abi_probe: run me with XENSIM_SOCKET unset\n");
@@ -149,14 +154,15 @@ int main(int argc, char **argv)
     /* Opening without a daemon: ENOENT and exactly one line on stderr each. */
     char text[4096];
     capture_stderr(open_all_without_logger, text, sizeof(text));
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         CHECK(open_result[i] == NULL);
         CHECK(open_errno[i] == ENOENT);
     }
-    CHECK(count_lines(text, "\n") == 3);
+    CHECK(count_lines(text, "\n") == 4);
     CHECK(count_lines(text, "xendevicemodel") == 1);
     CHECK(count_lines(text, "xenforeignmemory") == 1);
     CHECK(count_lines(text, "xenevtchn") == 1);
+    CHECK(count_lines(text, "xenctrl") == 1);
     if (failures)
         fprintf(stderr, "abi_probe: stderr was:\n%s", text);
 
@@ -174,11 +180,24 @@ int main(int argc, char **argv)
     CHECK(strcmp(cl.last_context, "xenevtchn") == 0);
     errno = 0;
     CHECK(xenevtchn_open(&cl.lg, XENEVTCHN_NO_CLOEXEC) == NULL && errno == ENOENT);
+    errno = 0;
+    CHECK(xc_interface_open(&cl.lg, NULL, 0) == NULL && errno == ENOENT);
+    CHECK(cl.messages == 5 && cl.last_errno == ENOENT && cl.last_level == XTL_ERROR);
+    CHECK(strcmp(cl.last_context, "xenctrl") == 0);
+
+    /* A dummy libxenctrl handle opens nothing; calls on it fail (EBADF). */
+    xc_interface *dummy = xc_interface_open(&cl.lg, NULL, XC_OPENFLAG_DUMMY);
+    CHECK(dummy != NULL && cl.messages == 5);
+    xc_domaininfo_t di;
+    CHECK_ERR(xc_domain_getinfolist(dummy, 0, 1, &di), EBADF);
+    CHECK_ERR(xc_domain_pause(dummy, 1), EBADF);
+    CHECK(xc_interface_close(dummy) == 0);
 
     /* Closing nothing is fine, as with the real libraries. */
     CHECK(xendevicemodel_close(NULL) == 0);
     CHECK(xenforeignmemory_close(NULL) == 0);
     CHECK(xenevtchn_close(NULL) == 0);
+    CHECK(xc_interface_close(NULL) == 0);
 
     /* Unmodelled calls fail with EOPNOTSUPP (they never look at the handle). */
     unsigned long bitmap[4];

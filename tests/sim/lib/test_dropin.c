@@ -2,7 +2,7 @@
  * The xensim drop-in Xen libraries against a small fake daemon.
  *
  * Built against Debian's headers and linked with plain -lxendevicemodel
- * -lxenforeignmemory -lxenevtchn -lxentoolcore; run with LD_LIBRARY_PATH
+ * -lxenforeignmemory -lxenevtchn -lxenctrl -lxentoolcore; run with LD_LIBRARY_PATH
  * pointing at the drop-ins (usage: test_dropin EXPECTED_LIB_DIR).  A thread
  * plays the daemon on a private SOCK_SEQPACKET socket: it answers HELLO
  * (with an event socket and an event page for evtchn handles), echoes
@@ -10,7 +10,8 @@
  * ports (handing out an eventfd doorbell for remote port 5) and loops
  * notifications back to the handle as events, with the daemon's half of the
  * event page protocol (xensim_proto.h); it never reads unmask records, the
- * checks do.  The checks cover the wire format the libraries
+ * checks do.  For libxenctrl it lists a fixed set of domains and records
+ * pause requests.  The checks cover the wire format the libraries
  * produce and the API behaviour on top of it.
  */
 #define _GNU_SOURCE
@@ -36,6 +37,8 @@
 #include <unistd.h>
 
 #include <xen/memory.h>
+#include <xen/sched.h>
+#include <xenctrl.h>
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
@@ -54,6 +57,10 @@
 #define DOMID_HALF 9      /* fmem map: the daemon answers half of each request */
 #define SERVER_ID 7
 #define REMOTE_DOORBELL 5 /* bind_interdomain to this remote port gets a doorbell */
+#define FAKE_NR_DOMAINS 1200u /* GETINFO: even domids 0..FAKE_LAST_DOMID */
+#define FAKE_LAST_DOMID (2 * (FAKE_NR_DOMAINS - 1))
+#define FAKE_BAD_LEN 1001u   /* GETINFO from here: a count the reply does not hold */
+#define FAKE_BAD_ORDER 1003u /* GETINFO from here: domids out of order */
 
 #include "checks.h"
 
@@ -77,6 +84,9 @@ static struct {
     struct xensim_evtchn_page *evpage; /* and its event page */
     atomic_bool evtchn_no_page; /* HELLO hands out the event socket only */
     atomic_uint nr_dm_ops, nr_notify, nr_restrict, nr_fmem_map, nr_max_map;
+    atomic_uint nr_getinfo;
+    uint32_t last_getinfo_first, last_getinfo_max;
+    uint32_t last_pause_type, last_pause_domid;
 } F = { .lock = PTHREAD_MUTEX_INITIALIZER, .evsock = -1 };
 
 struct fconn {
@@ -334,6 +344,71 @@ static void fake_evtchn(struct fconn *c, void *buf, size_t len)
     fake_reply(c->fd, &rq->hdr, &out, sizeof(out), 0, NULL, 0);
 }
 
+/*
+ * The domains of the fake: even domids 0..FAKE_LAST_DOMID.  Their fields
+ * derive from the domid (fake_dominfo()); a domid divisible by 4 is a paused
+ * HVM guest, any other one crashed.
+ */
+static void fake_dominfo(uint32_t d, struct xensim_dominfo *o)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->name, sizeof(o->name), "d%u", d);
+    o->domid = d;
+    o->type = XENSIM_DOMAIN_HVM;
+    o->flags = d % 4 == 0 ? XEN_DOMINF_hvm_guest | XEN_DOMINF_paused | XEN_DOMINF_blocked
+                          : XEN_DOMINF_hvm_guest | XEN_DOMINF_shutdown |
+                                (uint32_t)SHUTDOWN_crash << XEN_DOMINF_shutdownshift;
+    o->emulation_flags = d * 3;
+    o->nr_online_vcpus = d % 7 + 1;
+    o->max_vcpu_id = d % 7;
+    o->tot_pages = d * 10ull;
+    o->max_pages = d * 10ull + 1;
+}
+
+static void fake_getinfo(struct fconn *c, void *buf, size_t len)
+{
+    struct xensim_domain_getinfo *rq = buf;
+    static struct xensim_domain_getinfo_reply *out;
+
+    if (!out)
+        out = malloc(XENSIM_MSG_MAX);
+    if (len != sizeof(*rq)) {
+        fake_error(c->fd, &rq->hdr, EINVAL);
+        return;
+    }
+    atomic_fetch_add(&F.nr_getinfo, 1);
+    pthread_mutex_lock(&F.lock);
+    F.last_getinfo_first = rq->first_domid;
+    F.last_getinfo_max = rq->max;
+    pthread_mutex_unlock(&F.lock);
+    uint32_t count = 0;
+    for (uint32_t d = rq->first_domid + (rq->first_domid & 1);
+         d <= FAKE_LAST_DOMID && count < rq->max && count < XENSIM_GETINFO_MAX; d += 2)
+        fake_dominfo(d, &out->info[count++]);
+    out->count = count;
+    size_t n = sizeof(*out) + count * sizeof(out->info[0]);
+    if (rq->first_domid == FAKE_BAD_LEN) /* a count the length does not hold */
+        out->count = count + 1;
+    if (rq->first_domid == FAKE_BAD_ORDER && count >= 2) /* descending */
+        out->info[1].domid = out->info[0].domid - 2;
+    fake_reply(c->fd, &rq->hdr, out, n, 0, NULL, 0);
+}
+
+static void fake_pause(struct fconn *c, void *buf, size_t len)
+{
+    struct xensim_domain_ref *rq = buf;
+
+    if (len != sizeof(*rq)) {
+        fake_error(c->fd, &rq->hdr, EINVAL);
+        return;
+    }
+    pthread_mutex_lock(&F.lock);
+    F.last_pause_type = rq->hdr.type;
+    F.last_pause_domid = rq->domid;
+    pthread_mutex_unlock(&F.lock);
+    fake_error(c->fd, &rq->hdr, rq->domid == DOMID_BAD ? ESRCH : 0);
+}
+
 static void *fake_conn_main(void *arg)
 {
     struct fconn *c = arg;
@@ -423,6 +498,13 @@ static void *fake_conn_main(void *arg)
         case XENSIM_EVTCHN_UNBIND:
         case XENSIM_EVTCHN_NOTIFY:
             fake_evtchn(c, buf, (size_t)n);
+            break;
+        case XENSIM_DOMAIN_GETINFO:
+            fake_getinfo(c, buf, (size_t)n);
+            break;
+        case XENSIM_DOMAIN_PAUSE:
+        case XENSIM_DOMAIN_UNPAUSE:
+            fake_pause(c, buf, (size_t)n);
             break;
         default:
             fake_error(c->fd, h, EOPNOTSUPP);
@@ -1018,6 +1100,105 @@ static void test_restrict_all(void)
     xenforeignmemory_close(fm2);
 }
 
+static void test_xenctrl(void)
+{
+    struct counting_logger cl = { .lg = { .vmessage = counting_vmessage } };
+    xc_interface *xch = xc_interface_open(&cl.lg, NULL, 0);
+    static xc_domaininfo_t di[FAKE_NR_DOMAINS + 10];
+    static xc_dominfo_t info[FAKE_NR_DOMAINS + 10];
+
+    CHECK(xch != NULL && cl.messages == 0);
+    if (!xch)
+        return;
+    pthread_mutex_lock(&F.lock);
+    CHECK(F.hello_kind == XENSIM_CLIENT_XENCTRL);
+    pthread_mutex_unlock(&F.lock);
+
+    /* getinfolist: every domain, in replies of at most XENSIM_GETINFO_MAX. */
+    unsigned int before = atomic_load(&F.nr_getinfo);
+    CHECK(xc_domain_getinfolist(xch, 0, FAKE_NR_DOMAINS + 10, di) == FAKE_NR_DOMAINS);
+    CHECK(atomic_load(&F.nr_getinfo) - before ==
+          (FAKE_NR_DOMAINS + XENSIM_GETINFO_MAX - 1) / XENSIM_GETINFO_MAX);
+    bool fields_ok = true;
+    for (uint32_t i = 0; i < FAKE_NR_DOMAINS; i++) {
+        struct xensim_dominfo want;
+        fake_dominfo(2 * i, &want);
+        fields_ok = fields_ok && di[i].domain == want.domid && di[i].flags == want.flags &&
+                    di[i].tot_pages == want.tot_pages && di[i].max_pages == want.max_pages &&
+                    di[i].nr_online_vcpus == want.nr_online_vcpus &&
+                    di[i].max_vcpu_id == want.max_vcpu_id &&
+                    di[i].arch_config.emulation_flags == want.emulation_flags &&
+                    di[i].cpu_time == 0 && di[i].ssidref == 0 && di[i].cpupool == 0;
+    }
+    CHECK(fields_ok);
+    /* first is a domid_t; max is a limit; past the end: 0, no error. */
+    CHECK(xc_domain_getinfolist(xch, 0x10000u + 9, 3, di) == 3);
+    CHECK(di[0].domain == 10 && di[1].domain == 12 && di[2].domain == 14);
+    pthread_mutex_lock(&F.lock);
+    CHECK(F.last_getinfo_first == 9 && F.last_getinfo_max == 3);
+    pthread_mutex_unlock(&F.lock);
+    CHECK(xc_domain_getinfolist(xch, FAKE_LAST_DOMID, 5, di) == 1 &&
+          di[0].domain == FAKE_LAST_DOMID);
+    CHECK(xc_domain_getinfolist(xch, FAKE_LAST_DOMID + 1, 5, di) == 0);
+    before = atomic_load(&F.nr_getinfo);
+    CHECK(xc_domain_getinfolist(xch, 0, 0, NULL) == 0);
+    CHECK(atomic_load(&F.nr_getinfo) == before + 1); /* asked all the same */
+    CHECK_ERR(xc_domain_getinfolist(xch, 0, 1, NULL), EFAULT);
+    /* Replies that make no sense: EIO. */
+    CHECK_ERR(xc_domain_getinfolist(xch, FAKE_BAD_LEN, 5, di), EIO);
+    CHECK_ERR(xc_domain_getinfolist(xch, FAKE_BAD_ORDER, 5, di), EIO);
+
+    /* getinfo: the next domain at or after each, as Xen 4.17's domctl. */
+    CHECK(xc_domain_getinfo(xch, 1, 3, info) == 3);
+    CHECK(info[0].domid == 2 && info[1].domid == 4 && info[2].domid == 6);
+    CHECK(info[0].hvm && !info[0].paused && info[0].crashed && !info[0].shutdown &&
+          info[0].shutdown_reason == SHUTDOWN_crash);
+    CHECK(info[1].hvm && info[1].paused && info[1].blocked && !info[1].crashed &&
+          !info[1].shutdown && !info[1].dying);
+    CHECK(info[1].nr_pages == 40 && info[1].max_memkb == 41 * 4 &&
+          info[1].nr_online_vcpus == 5 && info[1].max_vcpu_id == 4 &&
+          info[1].arch_config.emulation_flags == 12);
+    CHECK(xc_domain_getinfo(xch, 0, FAKE_NR_DOMAINS + 10, info) == FAKE_NR_DOMAINS);
+    CHECK(info[FAKE_NR_DOMAINS - 1].domid == FAKE_LAST_DOMID);
+    CHECK(xc_domain_getinfo(xch, FAKE_LAST_DOMID - 2, 5, info) == 2);
+    CHECK(info[2].domid == 0); /* the rest is cleared */
+    CHECK_ERR(xc_domain_getinfo(xch, FAKE_LAST_DOMID + 1, 2, info), ESRCH);
+    before = atomic_load(&F.nr_getinfo);
+    CHECK_ERR(xc_domain_getinfo(xch, DOMID_FIRST_RESERVED, 1, info), EINVAL);
+    CHECK(xc_domain_getinfo(xch, 0, 0, info) == 0);
+    CHECK(atomic_load(&F.nr_getinfo) == before);
+    CHECK(xc_domain_getinfo(xch, 0x10000u + 2, 1, info) == 1 && info[0].domid == 2);
+
+    /* pause / unpause: a domid_t on the wire; the daemon's errors. */
+    CHECK(xc_domain_pause(xch, 0x10005) == 0);
+    pthread_mutex_lock(&F.lock);
+    CHECK(F.last_pause_type == XENSIM_DOMAIN_PAUSE && F.last_pause_domid == 5);
+    pthread_mutex_unlock(&F.lock);
+    CHECK(xc_domain_unpause(xch, 7) == 0);
+    pthread_mutex_lock(&F.lock);
+    CHECK(F.last_pause_type == XENSIM_DOMAIN_UNPAUSE && F.last_pause_domid == 7);
+    pthread_mutex_unlock(&F.lock);
+    CHECK_ERR(xc_domain_pause(xch, DOMID_BAD), ESRCH);
+    CHECK_ERR(xc_domain_unpause(xch, DOMID_BAD), ESRCH);
+
+    /* xentoolcore_restrict_all(): the handle is cut off, as libxencall's. */
+    xc_interface *other = xc_interface_open(NULL, NULL, 0);
+    CHECK(other != NULL);
+    before = atomic_load(&F.nr_getinfo);
+    CHECK(xentoolcore_restrict_all(3) == 0);
+    CHECK_ERR(xc_domain_getinfolist(xch, 0, 1, di), ENOTTY);
+    CHECK_ERR(xc_domain_getinfo(xch, 0, 1, info), ENOTTY);
+    CHECK_ERR(xc_domain_pause(xch, 3), ENOTTY);
+    CHECK_ERR(xc_domain_unpause(other, 3), ENOTTY);
+    CHECK(atomic_load(&F.nr_getinfo) == before);
+    CHECK(xc_interface_close(xch) == 0);
+    CHECK(xc_interface_close(other) == 0);
+    /* A handle opened afterwards works. */
+    xch = xc_interface_open(NULL, NULL, 0);
+    CHECK(xch && xc_domain_getinfolist(xch, 4, 1, di) == 1 && di[0].domain == 4);
+    xc_interface_close(xch);
+}
+
 static int check_loaded_from(const char *want, void *fn, const char *name)
 {
     Dl_info info;
@@ -1046,7 +1227,8 @@ int main(int argc, char **argv)
     }
     if (check_loaded_from(want, (void *)xendevicemodel_open, "libxendevicemodel") < 0 ||
         check_loaded_from(want, (void *)xenforeignmemory_open, "libxenforeignmemory") < 0 ||
-        check_loaded_from(want, (void *)xenevtchn_open, "libxenevtchn") < 0)
+        check_loaded_from(want, (void *)xenevtchn_open, "libxenevtchn") < 0 ||
+        check_loaded_from(want, (void *)xc_interface_open, "libxenctrl") < 0)
         return 1;
     unsetenv(XENSIM_DOMID_ENV);
     fake_start();
@@ -1058,6 +1240,7 @@ int main(int argc, char **argv)
     test_foreignmemory();
     test_evtchn();
     test_restrict_all();
+    test_xenctrl();
 
     unlink(F.path);
     if (failures) {
