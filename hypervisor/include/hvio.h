@@ -41,6 +41,8 @@ extern "C" {
 #define HVIO_MAX_VCPUS 128    /* ioreq slots in one 4 KiB page */
 #define HVIO_MAX_RANGES 256   /* per type per server, Xen's MAX_NR_IO_RANGES */
 #define HVIO_PAGE_SIZE 4096u
+#define HVIO_DEBUG_PORT 0xe9          /* XEN_HVM_DEBUGCONS_IOPORT */
+#define HVIO_CONSOLE_LINE_MAX 200     /* Xen's DOMAIN_PBUF_SIZE */
 
 struct hvio_host;
 struct hvio_vcpu;
@@ -109,6 +111,25 @@ struct hvio_platform_ops {
 
     /* Optional: an interrupt dm_op succeeded. */
     void (*irq_event)(void *ctx, domid_t domid, const struct hvio_irq_event *ev);
+
+    /*
+     * Optional: a line the guest wrote to Xen's debug console (one-byte
+     * writes to port HVIO_DEBUG_PORT, see hvio_emulate()), without its
+     * newline: at most HVIO_CONSOLE_LINE_MAX - 1 bytes, Xen's printable
+     * characters and tabs only (bytes 0xa0..0xff included, as Xen's ctype
+     * table has them).  Xen prints it as "(dDOMID) line".  Called with the
+     * domain's lock held: it must not block or call into the core.
+     */
+    void (*debug_console)(void *ctx, domid_t domid, const char *line);
+    /*
+     * Optional: read guest RAM, for the accesses the core completes itself
+     * with their data in guest memory (a rep outsb to the debug console).
+     * 0 or -errno.  Without it, or when it fails, the bytes read as all
+     * ones, as Xen reads a frame that is not there.  Called with the
+     * domain's lock held.
+     */
+    int (*copy_from_guest)(void *ctx, domid_t domid, uint64_t gpa, void *buf,
+                           size_t len);
 };
 
 /* ---- host ------------------------------------------------------------ */
@@ -227,6 +248,16 @@ enum hvio_outcome {
  * calling thread (through vcpu_block) until the server answers.  On return
  * a read without data_is_ptr has its value in p->data; with data_is_ptr the
  * caller fills guest memory with ones for HVIO_UNHANDLED.
+ *
+ * As in Xen, the hypervisor's own debug console comes before any server:
+ * one-byte writes to port HVIO_DEBUG_PORT (single, or rep outsb with the
+ * bytes in guest memory) never reach a server; they build a line that goes
+ * to the platform's debug_console on a newline or at
+ * HVIO_CONSOLE_LINE_MAX - 1 characters, and return HVIO_EMULATED.  Reads
+ * of that port, and accesses of other sizes, are routed as usual, but a
+ * string read of it comes back with p->count lowered to 1, as Xen forwards
+ * one element at a time after its console handler declines a read: the
+ * caller issues the remaining elements again.
  *
  * Returns an hvio_outcome, or -EINVAL (malformed access), -ESRCH (vCPU
  * offline or domain gone), -EIO (the domain was crashed, possibly by this

@@ -1,7 +1,8 @@
 /*
- * Guest accesses: validate, latch CF8, pick the server (or the null
- * handler), send buffered or synchronously, and complete.  Broadcasts of
- * INVALIDATE and TIMEOFFSET go to every enabled server.
+ * Guest accesses: validate, give Xen's debug console its port, latch CF8,
+ * pick the server (or the null handler), send buffered or synchronously,
+ * and complete.  Broadcasts of INVALIDATE and TIMEOFFSET go to every
+ * enabled server.
  */
 #include <errno.h>
 
@@ -57,6 +58,12 @@ int hvio_emulate(struct hvio_vcpu *v, ioreq_t *p)
     int rc = enter(v);
     if (rc)
         return rc;
+
+    /* Xen's own handlers come first: its debug console at port 0xE9. */
+    if (debugcon_intercept_locked(d, p)) {
+        domain_unlock(d);
+        return HVIO_EMULATED;
+    }
 
     /* The CF8 latch sees the write; the write still goes to the servers. */
     if (p->type == IOREQ_TYPE_PIO && p->addr == PCI_CONF_ADDR && p->size == 4 &&

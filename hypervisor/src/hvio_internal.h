@@ -55,6 +55,9 @@ struct hvio_domain {
     bool dying;
     bool crashed;
     uint32_t cf8; /* latched PCI config address */
+    /* Xen's debug console (port 0xE9): the line being built. */
+    char console[HVIO_CONSOLE_LINE_MAX];
+    unsigned int console_len;
     uint64_t gfns_in_use; /* bit per frame of the legacy ioreq gfn pool */
     struct hvio_server *servers[HVIO_MAX_SERVERS];
     struct range_index index[NR_RANGE_TYPES];
@@ -122,6 +125,15 @@ int send_sync_locked(struct hvio_domain *d, struct hvio_server *s,
  */
 int wait_for_io_unlock(struct hvio_domain *d, struct hvio_vcpu *v,
                        uint64_t *data);
+
+/* ---- debugcon.c (domain lock held) ---- */
+/*
+ * Xen's internal handler for port 0xE9, consulted before any server: true
+ * when it completed `p` (a one-byte write, printed to the debug console).
+ * A one-byte string read of the port is left to the servers with
+ * p->count lowered to 1.
+ */
+bool debugcon_intercept_locked(struct hvio_domain *d, ioreq_t *p);
 
 /* ---- bufioreq.c (domain lock held) ---- */
 /* Queue `p` on the server's ring; false if it cannot be (no ring, full). */

@@ -214,6 +214,33 @@ static void fake_irq(void *ctx, domid_t domid, const struct hvio_irq_event *ev)
     }
 }
 
+static void fake_debug_console(void *ctx, domid_t domid, const char *line)
+{
+    struct fake_platform *fp = ctx;
+
+    if (strlen(line) >= HVIO_CONSOLE_LINE_MAX)
+        abort();
+    if (fp->nr_console < FAKE_CONSOLE_LINES) {
+        memcpy(fp->console[fp->nr_console], line, strlen(line) + 1);
+        fp->console_domid[fp->nr_console] = domid;
+        fp->console_locks_held[fp->nr_console] = fp->locks_held;
+    }
+    fp->nr_console++;
+}
+
+static int fake_copy_from_guest(void *ctx, domid_t domid, uint64_t gpa, void *buf,
+                                size_t len)
+{
+    struct fake_platform *fp = ctx;
+
+    (void)domid;
+    fp->guest_reads++;
+    if (gpa > FAKE_GUEST_RAM || len > FAKE_GUEST_RAM - gpa)
+        return -EFAULT;
+    memcpy(buf, fp->guest_ram + gpa, len);
+    return 0;
+}
+
 void fake_platform_init(struct fake_platform *fp)
 {
     memset(fp, 0, sizeof(*fp));
@@ -235,6 +262,8 @@ void fake_platform_init(struct fake_platform *fp)
         .lock = fake_lock,
         .unlock = fake_unlock,
         .irq_event = fake_irq,
+        .debug_console = fake_debug_console,
+        .copy_from_guest = fake_copy_from_guest,
     };
 }
 

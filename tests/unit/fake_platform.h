@@ -19,6 +19,8 @@
 #define FAKE_MAX_DOMAINS 64
 #define FAKE_MAX_IRQS 64
 #define FAKE_BLOCK_LIMIT 100000 /* blocks in one test: more is a hang, abort */
+#define FAKE_CONSOLE_LINES 16
+#define FAKE_GUEST_RAM 4096     /* bytes of guest RAM at GPA 0, for every domain */
 
 enum fake_resource { FAKE_MEM, FAKE_PAGE, FAKE_EVTCHN, FAKE_LOCK, FAKE_NR_KINDS };
 
@@ -64,6 +66,14 @@ struct fake_platform {
     unsigned int nr_irqs;
 
     int locks_held; /* the core never nests more than host+domain */
+
+    /* Debug console lines (the first FAKE_CONSOLE_LINES), and guest RAM. */
+    char console[FAKE_CONSOLE_LINES][HVIO_CONSOLE_LINE_MAX];
+    domid_t console_domid[FAKE_CONSOLE_LINES];
+    int console_locks_held[FAKE_CONSOLE_LINES]; /* locks held during the call */
+    unsigned int nr_console;
+    uint8_t guest_ram[FAKE_GUEST_RAM];
+    unsigned int guest_reads; /* copy_from_guest calls */
 };
 
 void fake_platform_init(struct fake_platform *fp);

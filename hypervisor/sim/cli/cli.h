@@ -32,7 +32,8 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_domain_create, cli_domain_destroy,
-    cli_domain_list, cli_guest_run, cli_irq_log, cli_run;
+    cli_domain_list, cli_domain_pause, cli_domain_unpause, cli_domain_info,
+    cli_guest_run, cli_irq_log, cli_run;
 
 /* ---- messages (args.c) ---- */
 
@@ -104,6 +105,7 @@ struct cli_domain_spec {
     const char *name;
     uint32_t type, vcpus, domid;
     uint64_t memory_bytes;
+    bool paused; /* created paused (the toolstack's pause count is 1) */
 };
 
 /* Create a domain; prints errors; returns the domid (> 0) or -1. */

@@ -1,15 +1,18 @@
 /* xensim guest run: run guest I/O scripts on a domain's vCPUs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "client.h"
 #include "guest_script.h"
+#include "proto_io.h"
 
 #define TIMEOUT_MAX_MS 3600000u          /* --timeout */
 #define REPLY_MARGIN_MS 10000u           /* beyond the run's timeout */
@@ -87,7 +90,7 @@ static int check_script(const struct cli_ctx *ctx, const struct script *s)
 /* The XENSIM_GUEST_RUN request; NULL after printing why. */
 static struct xensim_guest_run *build_request(const struct cli_ctx *ctx,
                                               const struct script *s, unsigned int nr,
-                                              uint32_t timeout_ms, size_t *len)
+                                              uint32_t timeout_ms, bool trace, size_t *len)
 {
     size_t total = sizeof(struct xensim_guest_run);
 
@@ -106,6 +109,7 @@ static struct xensim_guest_run *build_request(const struct cli_ctx *ctx,
     req->hdr.type = XENSIM_GUEST_RUN;
     req->nr_scripts = nr;
     req->timeout_ms = timeout_ms;
+    req->flags = trace ? XENSIM_GUEST_RUN_TRACE : 0;
     uint8_t *p = (uint8_t *)(req + 1);
     for (unsigned int i = 0; i < nr; i++) {
         uint32_t lens[2] = { (uint32_t)strlen(s[i].name), (uint32_t)s[i].len };
@@ -138,13 +142,105 @@ static int show_report(const struct cli_ctx *ctx, const uint8_t *buf, size_t n,
     return CLI_FAILED;
 }
 
+/* Print the trace the daemon handed over (a memfd), then close it. */
+static int show_trace(const struct cli_ctx *ctx, int fd)
+{
+    char buf[4096];
+    ssize_t n;
+    off_t off = 0;
+
+    while ((n = pread(fd, buf, sizeof(buf) - 1, off)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        cli_print_text(stdout, buf, (size_t)n);
+        off += n;
+    }
+    int err = errno;
+    close(fd);
+    if (n < 0)
+        return cli_error(ctx, CLI_FAILED, "cannot read the trace: %s", strerror(err));
+    return CLI_OK;
+}
+
+static long elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - start->tv_sec) * 1000 +
+           (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/*
+ * The request and its reply, keeping the file descriptor the reply carries
+ * (the trace; *fd = -1 without one).  As cli_call() otherwise: the reply's
+ * length, or -1 after saying why.
+ */
+static long call_keeping_fd(const struct cli_ctx *ctx, struct xensim_client *c,
+                            struct xensim_guest_run *req, size_t len, uint8_t *reply,
+                            unsigned int timeout_ms, int *fd)
+{
+    int fds[XENSIM_MAX_FDS];
+    unsigned int nr_fds = 0;
+    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+    struct timespec start;
+    struct xensim_hdr rp;
+    long n;
+
+    *fd = -1;
+    req->hdr.seq = ++c->seq;
+    req->hdr.len = (uint32_t)len;
+    req->hdr.err = 0;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    if ((n = proto_send(c->fd, req, len, NULL, 0)) < 0) {
+        cli_error(ctx, CLI_USAGE, "the daemon closed the connection");
+        return -1;
+    }
+    for (;;) {
+        long left = (long)timeout_ms - elapsed_ms(&start);
+        int ready = poll(&pfd, 1, left < 0 ? 0 : left > 1000000 ? 1000000 : (int)left);
+        if (ready > 0)
+            break;
+        if (ready < 0 && errno != EINTR) {
+            cli_error(ctx, CLI_USAGE, "talking to the daemon: %s", strerror(errno));
+            return -1;
+        }
+        if (ready == 0 && left <= 0) {
+            cli_error(ctx, CLI_USAGE, "the daemon did not answer within %u ms", timeout_ms);
+            return -1;
+        }
+    }
+    n = proto_recv(c->fd, reply, XENSIM_MSG_MAX, fds, &nr_fds, false);
+    if (n == 0 || n == -ECONNRESET) {
+        cli_error(ctx, CLI_USAGE, "the daemon closed the connection");
+        n = -1;
+    } else if (n < 0 || (size_t)n < sizeof(rp)) {
+        cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
+        n = -1;
+    } else {
+        memcpy(&rp, reply, sizeof(rp));
+        if (rp.type != req->hdr.type || rp.seq != req->hdr.seq || nr_fds > 1) {
+            cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
+            n = -1;
+        }
+    }
+    for (unsigned int i = 0; i < nr_fds; i++) {
+        if (n >= 0 && *fd < 0)
+            *fd = fds[i];
+        else
+            close(fds[i]);
+    }
+    return n;
+}
+
 static int send_run(const struct cli_ctx *ctx, const struct script *s, unsigned int nr,
-                    const char *ref, uint32_t timeout_ms)
+                    const char *ref, uint32_t timeout_ms, bool trace)
 {
     struct xensim_client c;
     size_t len;
     uint8_t *reply = NULL;
-    struct xensim_guest_run *req = build_request(ctx, s, nr, timeout_ms, &len);
+    struct xensim_guest_run *req = build_request(ctx, s, nr, timeout_ms, trace, &len);
     int rc;
 
     if (!req)
@@ -158,8 +254,17 @@ static int send_run(const struct cli_ctx *ctx, const struct script *s, unsigned 
         rc = CLI_FAILED;
     if (rc == CLI_OK) {
         unsigned int wait = timeout_ms ? timeout_ms + REPLY_MARGIN_MS : DEFAULT_WAIT_MS;
-        long n = cli_call(ctx, &c, req, len, reply, XENSIM_MSG_MAX, wait);
-        rc = n < 0 ? CLI_USAGE : show_report(ctx, reply, (size_t)n, req->domid);
+        int fd = -1;
+        long n = trace ? call_keeping_fd(ctx, &c, req, len, reply, wait, &fd)
+                       : cli_call(ctx, &c, req, len, reply, XENSIM_MSG_MAX, wait);
+        int err = n >= 0 ? ((struct xensim_hdr *)reply)->err : 0;
+        /* A run that happened (passed, or failed: EIO) comes with its trace. */
+        if (n >= 0 && trace && fd < 0 && (err == 0 || err == EIO))
+            rc = cli_error(ctx, CLI_USAGE, "the daemon sent no trace");
+        else if (n >= 0 && fd >= 0 && show_trace(ctx, fd) != CLI_OK)
+            rc = CLI_FAILED;
+        if (rc == CLI_OK)
+            rc = n < 0 ? CLI_USAGE : show_report(ctx, reply, (size_t)n, req->domid);
     }
     xensim_client_close(&c);
     free(reply);
@@ -169,6 +274,7 @@ static int send_run(const struct cli_ctx *ctx, const struct script *s, unsigned 
 
 static const struct cli_option run_options[] = {
     { "--timeout", true, 1 },
+    { "--trace", false, 2 },
     { NULL, false, 0 },
 };
 
@@ -179,7 +285,7 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
     const char *v, *ref = NULL;
     unsigned int nr = 0, nr_stdin = 0;
     uint64_t timeout = 0;
-    bool have_timeout = false;
+    bool have_timeout = false, trace = false;
     int id, rc = CLI_OK;
 
     if (!s)
@@ -196,6 +302,10 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
             else
                 s[nr++].name = v;
             nr_stdin += strcmp(v, "-") == 0;
+        } else if (id == 2) {
+            if (trace)
+                rc = cli_error(ctx, CLI_USAGE, "--trace given twice");
+            trace = true;
         } else if (have_timeout) {
             rc = cli_error(ctx, CLI_USAGE, "--timeout given twice");
         } else {
@@ -218,7 +328,7 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
         if (!(rc = read_script(ctx, &s[i])))
             rc = check_script(ctx, &s[i]);
     if (rc == CLI_OK)
-        rc = send_run(ctx, s, nr, ref, (uint32_t)timeout);
+        rc = send_run(ctx, s, nr, ref, (uint32_t)timeout, trace);
     for (unsigned int i = 0; i < nr; i++)
         free(s[i].text);
     free(s);
@@ -227,12 +337,16 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cli_command cli_guest_run = {
     "guest run",
-    "guest run [--timeout MS] DOMID|NAME SCRIPT...\n"
+    "guest run [--timeout MS] [--trace] DOMID|NAME SCRIPT...\n"
     "\n"
     "Run guest I/O scripts, one per vCPU (the first on vCPU 0), concurrently.\n"
     "Prints one line per failed expectation, FILE:LINE: expected X, got Y.\n"
     "Exit status: 0 every expectation held, 1 otherwise, 2 usage or connection error.\n"
     "  --timeout MS    limit for the whole run, 1 to 3600000 (default: the daemon's)\n"
+    "  --trace         first print the trace: \"vN L<line> <verb> <operands> = <result>\"\n"
+    "                  per line run on vCPU N, \"vN END pass|fail K\" per script, and\n"
+    "                  \"(dD) text\" per line the guest wrote to Xen's debug console\n"
+    "                  (port 0xe9), in the order they happened\n"
     "  SCRIPT          a file, or - for standard input (named <stdin>)\n"
     "\n"
     "Script lines:\n"
@@ -243,6 +357,7 @@ const struct cli_command cli_guest_run = {
     "  rep-mmio-write ADDR SIZE GPA COUNT    rep-mmio-read ADDR SIZE GPA COUNT\n"
     "  mem-write GPA \"bytes\"|hex:..    mem-read GPA LEN expect \"bytes\"|hex:..\n"
     "  wait-irq N|isa N|msi|intx 00:DD.F PIN [timeout MS]\n"
-    "  invalidate    timeoffset DELTA    sleep MS    # comment\n",
+    "  invalidate    timeoffset DELTA    sleep MS    # comment\n"
+    "  A comment starting with \"timing\" marks a result that may differ on real Xen.\n",
     guest_run,
 };

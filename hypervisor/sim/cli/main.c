@@ -11,8 +11,12 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  domain create --name NAME --type hvm|pvh --vcpus N --memory SIZE [--domid N]\n"
+    "                [--paused]\n"
     "  domain destroy DOMID|NAME\n"
     "  domain list\n"
+    "  domain pause DOMID|NAME\n"
+    "  domain unpause DOMID|NAME\n"
+    "  domain info DOMID|NAME\n"
     "  guest run [--timeout MS] DOMID|NAME SCRIPT...\n"
     "  irq-log DOMID|NAME\n"
     "  run [--keep-dir] [--domain NAME:TYPE:VCPUS:MEM]... [--] CMD [ARGS...]\n"
@@ -31,7 +35,8 @@ struct group {
 };
 
 static const struct cli_command *const domain_cmds[] = {
-    &cli_domain_create, &cli_domain_destroy, &cli_domain_list, NULL,
+    &cli_domain_create, &cli_domain_destroy, &cli_domain_list,
+    &cli_domain_pause, &cli_domain_unpause, &cli_domain_info, NULL,
 };
 static const struct cli_command *const guest_cmds[] = { &cli_guest_run, NULL };
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "guest_script_impl.h"
+#include "guest_trace.h"
 
 #define TRUNCATED_MARK "(report truncated)\n"
 #define HEX_WINDOW 16 /* bytes shown of a long mem-read mismatch */
@@ -24,25 +25,10 @@ struct exec {
     const struct guest_ops *ops;
     struct report r;
     int failures;
-};
-
-static const char *const verb_name[] = {
-    [GOP_OUT] = "out",
-    [GOP_IN] = "in",
-    [GOP_MMIO_WRITE] = "mmio-write",
-    [GOP_MMIO_READ] = "mmio-read",
-    [GOP_PCI_WRITE] = "pci-write",
-    [GOP_PCI_READ] = "pci-read",
-    [GOP_REP_OUT] = "rep-outs",
-    [GOP_REP_IN] = "rep-ins",
-    [GOP_REP_MMIO_WRITE] = "rep-mmio-write",
-    [GOP_REP_MMIO_READ] = "rep-mmio-read",
-    [GOP_MEM_WRITE] = "mem-write",
-    [GOP_MEM_READ] = "mem-read",
-    [GOP_WAIT_IRQ] = "wait-irq",
-    [GOP_INVALIDATE] = "invalidate",
-    [GOP_TIMEOFFSET] = "timeoffset",
-    [GOP_SLEEP] = "sleep",
+    /* The current line's result, for the trace. */
+    struct guest_trace_result res;
+    uint8_t *bytes; /* res.bytes when malloc'ed here */
+    char why[128];  /* res.why */
 };
 
 /* ---- the report ---- */
@@ -98,17 +84,34 @@ static const char *describe(int err, char *buf, size_t len)
 static int stop(struct exec *x, const struct guest_op *op, int rc)
 {
     char buf[128];
+    const char *why = describe(-rc, buf, sizeof(buf));
 
-    failure(x, op, "run stopped: %s failed: %s", verb_name[op->kind],
-            describe(-rc, buf, sizeof(buf)));
+    failure(x, op, "run stopped: %s failed: %s", guest_op_verb(op), why);
+    snprintf(x->why, sizeof(x->why), "%s", why);
+    x->res = (struct guest_trace_result){ .kind = GTR_STOPPED, .why = x->why };
     return rc;
 }
 
 static int unsupported(struct exec *x, const struct guest_op *op)
 {
-    failure(x, op, "run stopped: %s is not supported by this host",
-            verb_name[op->kind]);
+    failure(x, op, "run stopped: %s is not supported by this host", guest_op_verb(op));
+    x->res = (struct guest_trace_result){ .kind = GTR_STOPPED,
+                                          .why = "not supported by this host" };
     return -EOPNOTSUPP;
+}
+
+/* Tracing: the bytes now in guest memory at `gpa` are the line's result. */
+static void result_from_memory(struct exec *x, uint64_t gpa, uint64_t len)
+{
+    if (!x->ops->trace)
+        return;
+    if (!x->ops->mem_read || !(x->bytes = malloc(len ? len : 1)) ||
+        x->ops->mem_read(x->ops->ctx, gpa, x->bytes, len) < 0) {
+        x->res.kind = GTR_FAULT;
+        return;
+    }
+    x->res = (struct guest_trace_result){ .kind = GTR_BYTES, .bytes = x->bytes,
+                                          .len = (uint32_t)len };
 }
 
 /* ---- accesses ---- */
@@ -133,9 +136,12 @@ static int emulate(struct exec *x, const struct guest_op *op, ioreq_t *p)
 
 static void check_value(struct exec *x, const struct guest_op *op, uint64_t got)
 {
-    if (op->has_expect && got != op->value)
+    x->res = (struct guest_trace_result){ .kind = GTR_VALUE, .value = got };
+    if (op->has_expect && got != op->value) {
+        x->res.mismatch = 1;
         failure(x, op, "expected 0x%llx, got 0x%llx", (unsigned long long)op->value,
                 (unsigned long long)got);
+    }
 }
 
 /* in/out, mmio-read/-write: one element, data in the ioreq. */
@@ -168,6 +174,7 @@ static int mem_error(struct exec *x, const struct guest_op *op, int rc,
         return stop(x, op, rc);
     failure(x, op, "guest memory 0x%llx..0x%llx is outside guest RAM",
             (unsigned long long)gpa, (unsigned long long)(gpa + len - 1));
+    x->res = (struct guest_trace_result){ .kind = GTR_FAULT };
     return 0;
 }
 
@@ -190,18 +197,39 @@ static int fill_ones(struct exec *x, const struct guest_op *op, uint64_t gpa,
     return 0;
 }
 
-/* One ioreq for COUNT elements, data in guest memory at GPA, ascending. */
+/*
+ * COUNT elements, data in guest memory at GPA, ascending: one ioreq, unless
+ * the host did fewer elements (p.count came back smaller, as Xen's internal
+ * handlers do), when the rest is issued again, as a CPU re-executes a rep
+ * instruction.
+ */
 static int run_rep(struct exec *x, const struct guest_op *op, uint8_t type, bool read)
 {
-    ioreq_t p = { .addr = op->addr, .data = op->aux, .count = op->count,
-                  .size = op->size, .dir = read ? IOREQ_READ : IOREQ_WRITE,
-                  .data_is_ptr = 1, .df = 0, .type = type };
-    int rc = emulate(x, op, &p);
+    uint64_t bytes = (uint64_t)op->count * op->size;
 
-    if (rc < 0)
-        return rc;
-    if (rc == HVIO_UNHANDLED && read)
-        return fill_ones(x, op, op->aux, (uint64_t)op->count * op->size);
+    for (uint32_t done = 0; done < op->count;) {
+        uint64_t offset = (uint64_t)done * op->size;
+        uint32_t left = op->count - done;
+        ioreq_t p = { .addr = type == IOREQ_TYPE_COPY ? op->addr + offset : op->addr,
+                      .data = op->aux + offset, .count = left, .size = op->size,
+                      .dir = read ? IOREQ_READ : IOREQ_WRITE, .data_is_ptr = 1,
+                      .df = 0, .type = type };
+        int rc = emulate(x, op, &p);
+
+        if (rc < 0)
+            return rc;
+        uint32_t n = p.count >= 1 && p.count <= left ? p.count : left;
+        if (rc == HVIO_UNHANDLED && read) {
+            int before = x->failures;
+            if ((rc = fill_ones(x, op, op->aux + offset, (uint64_t)n * op->size)) < 0)
+                return rc;
+            if (x->failures != before)
+                return 0; /* outside guest RAM: reported once */
+        }
+        done += n;
+    }
+    if (read)
+        result_from_memory(x, op->aux, bytes);
     return 0;
 }
 
@@ -252,12 +280,18 @@ static int run_mem_read(struct exec *x, const struct guest_op *op)
     if (!got)
         return stop(x, op, -ENOMEM);
     int rc = x->ops->mem_read(x->ops->ctx, op->addr, got, op->count);
-    if (rc < 0)
+    if (rc < 0) {
         rc = mem_error(x, op, rc, op->addr, op->count);
-    else if (memcmp(want, got, op->count) != 0)
+        free(got);
+        return rc < 0 ? rc : 0;
+    }
+    x->bytes = got; /* freed after the trace line */
+    x->res = (struct guest_trace_result){ .kind = GTR_BYTES, .bytes = got, .len = op->count };
+    if (memcmp(want, got, op->count) != 0) {
+        x->res.mismatch = 1;
         mem_mismatch(x, op, want, got);
-    free(got);
-    return rc < 0 ? rc : 0;
+    }
+    return 0;
 }
 
 /* ---- the rest ---- */
@@ -271,8 +305,10 @@ static int run_wait_irq(struct exec *x, const struct guest_op *op)
     int rc = x->ops->wait_irq(x->ops->ctx, what, op->count);
     if (rc == -ETIMEDOUT) {
         failure(x, op, "expected interrupt %s within %u ms, got none", what, op->count);
+        x->res.kind = GTR_TIMEOUT;
         return 0;
     }
+    x->res.kind = GTR_IRQ;
     return rc < 0 ? stop(x, op, rc) : 0;
 }
 
@@ -329,18 +365,39 @@ static int run_op(struct exec *x, const struct guest_op *op)
     }
 }
 
+/* Run one line, and trace it if asked. */
+static int step(struct exec *x, const struct guest_op *op)
+{
+    char line[GUEST_TRACE_LINE_MAX];
+
+    x->res = (struct guest_trace_result){ .kind = GTR_OK };
+    x->bytes = NULL;
+    int rc = run_op(x, op);
+    if (x->ops->trace) {
+        guest_trace_line(line, op, x->s->pool, &x->res);
+        x->ops->trace(x->ops->ctx, line);
+    }
+    free(x->bytes);
+    return rc;
+}
+
 int guest_script_run(const struct guest_script *s, const struct guest_ops *ops,
                      char *report, size_t len)
 {
     struct exec x = { .s = s, .ops = ops, .r = { .buf = report, .len = report ? len : 0 } };
+    char end[GUEST_TRACE_LINE_MAX];
 
     if (!s || !ops)
         return -EINVAL;
     if (x.r.len)
         report[0] = '\0';
     for (size_t i = 0; i < s->nr_ops; i++)
-        if (run_op(&x, &s->ops[i]) < 0)
+        if (step(&x, &s->ops[i]) < 0)
             break;
     report_finish(&x.r);
+    if (ops->trace) {
+        guest_trace_end(end, (unsigned int)x.failures);
+        ops->trace(ops->ctx, end);
+    }
     return x.failures;
 }

@@ -1,23 +1,38 @@
 /*
  * XENSIM_GUEST_RUN: one thread per script, each driving one vCPU of the
  * domain through the hypervisor core, under a watchdog.  The reply (the
- * failure report) is sent from the coordinating thread when all are done.
+ * failure report, and with XENSIM_GUEST_RUN_TRACE a memfd holding the
+ * trace) is sent from the coordinating thread when all are done.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "guest_runner.h"
 #include "guest_script.h"
+#include "guest_trace.h"
 #include "proto_io.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define REPORT_MAX 8192
+#define TRACE_MAX (64u << 20) /* bytes of one run's trace */
+#define TRACE_CUT "(trace cut: longer than 64 MiB)\n"
+
+/* Where a traced run's lines go: a memfd the reply hands to the client. */
+struct guest_trace_sink {
+    pthread_mutex_t lock; /* one line at a time */
+    int fd;
+    size_t bytes;         /* written so far */
+    bool failed;          /* a write failed or the trace was cut: it is incomplete */
+};
 
 struct vcpu_run {
     struct guest_run *run;
@@ -39,8 +54,91 @@ struct guest_run {
     unsigned int timeout_ms;
     unsigned int nr;
     unsigned int finished;    /* under domain->lock */
+    struct guest_trace_sink *trace; /* NULL: not traced */
     struct vcpu_run vcpu[];
 };
+
+/* ---- the trace ---- */
+
+static struct guest_trace_sink *sink_new(void)
+{
+    struct guest_trace_sink *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    t->fd = memfd_create("xensim-guest-trace", MFD_CLOEXEC);
+    if (t->fd < 0 || pthread_mutex_init(&t->lock, NULL) != 0) {
+        if (t->fd >= 0)
+            close(t->fd);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void sink_free(struct guest_trace_sink *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_destroy(&t->lock);
+    close(t->fd);
+    free(t);
+}
+
+/* Write all of `buf`; false on an error. */
+static bool write_all(int fd, const char *buf, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t w = write(fd, buf + done, len - done);
+        if (w > 0)
+            done += (size_t)w;
+        else if (w < 0 && errno != EINTR)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Append "PREFIXline\n".  A trace that would grow past TRACE_MAX (a script
+ * can print a great many console lines) ends with the TRACE_CUT line.
+ */
+static void sink_write(struct guest_trace_sink *t, const char *prefix, const char *line)
+{
+    char buf[32 + GUEST_TRACE_LINE_MAX + HVIO_CONSOLE_LINE_MAX];
+    int n = snprintf(buf, sizeof(buf), "%s%s\n", prefix, line);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+
+    pthread_mutex_lock(&t->lock);
+    if (!t->failed && t->bytes + len > TRACE_MAX - (sizeof(TRACE_CUT) - 1)) {
+        t->failed = true;
+        write_all(t->fd, TRACE_CUT, sizeof(TRACE_CUT) - 1);
+    }
+    if (!t->failed) {
+        t->failed = !write_all(t->fd, buf, len);
+        t->bytes += len;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void op_trace(void *ctx, const char *line)
+{
+    struct vcpu_run *vr = ctx;
+    char prefix[16];
+
+    snprintf(prefix, sizeof(prefix), "v%u ", vr->vcpu_id);
+    sink_write(vr->run->trace, prefix, line);
+}
+
+void guest_run_console(struct sim_domain *d, const char *line)
+{
+    char prefix[16];
+
+    snprintf(prefix, sizeof(prefix), "(d%u) ", (unsigned int)d->domid);
+    pthread_mutex_lock(&d->lock);
+    if (d->trace_sink)
+        sink_write(d->trace_sink, prefix, line);
+    pthread_mutex_unlock(&d->lock);
+}
 
 /* Wait while the domain is paused; false once it is crashed or gone. */
 static bool wait_runnable(struct sim_domain *d)
@@ -180,7 +278,7 @@ static void *vcpu_thread(void *arg)
         .ctx = vr, .emulate = op_emulate, .mem_read = op_mem_read,
         .mem_write = op_mem_write, .wait_irq = op_wait_irq,
         .invalidate = op_invalidate, .timeoffset = op_timeoffset,
-        .sleep = op_sleep,
+        .sleep = op_sleep, .trace = run->trace ? op_trace : NULL,
     };
 
     vr->failures = guest_script_run(vr->script, &ops, vr->report, sizeof(vr->report));
@@ -228,9 +326,11 @@ static void send_reply(struct guest_run *run, void *msg, size_t len, int err)
     struct client *c = run->rq.client;
     struct xensim_hdr *hdr = msg;
     int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+    const int *fds = run->trace ? &run->trace->fd : NULL;
+    unsigned int nr_fds = run->trace ? 1 : 0;
 
     if (fd < 0) { /* no fd to spare: the old order, EBUSY possible */
-        reply(&run->rq, msg, len, err, NULL, 0);
+        reply(&run->rq, msg, len, err, fds, nr_fds);
         __atomic_store_n(&c->busy, false, __ATOMIC_RELEASE);
         return;
     }
@@ -239,9 +339,25 @@ static void send_reply(struct guest_run *run, void *msg, size_t len, int err)
     hdr->seq = run->hdr.seq;
     hdr->err = err;
     __atomic_store_n(&c->busy, false, __ATOMIC_RELEASE);
-    if (proto_send(fd, msg, len, NULL, 0) < 0)
+    if (proto_send(fd, msg, len, fds, nr_fds) < 0)
         shutdown(fd, SHUT_RDWR); /* as reply() does: the client is dropped */
     close(fd);
+}
+
+/* The run is over: console lines no longer go to its trace. */
+static void trace_detach(struct guest_run *run)
+{
+    struct sim_domain *d = run->domain;
+
+    if (!run->trace)
+        return;
+    pthread_mutex_lock(&d->lock);
+    if (d->trace_sink == run->trace)
+        d->trace_sink = NULL;
+    pthread_mutex_unlock(&d->lock);
+    if (run->trace->failed)
+        fprintf(stderr, "xensim: domain %u: the guest run's trace is incomplete\n",
+                (unsigned int)d->domid);
 }
 
 static void finish(struct guest_run *run, bool timed_out)
@@ -268,11 +384,13 @@ static void finish(struct guest_run *run, bool timed_out)
         used = XENSIM_MSG_MAX - 1;
 
     struct xensim_hdr bare;
+    trace_detach(run);
     if (report)
         send_reply(run, report, used + 1, failures || timed_out ? EIO : 0);
     else
         send_reply(run, &bare, sizeof(bare), ENOMEM);
     free(report);
+    sink_free(run->trace);
 
     struct sim_domain *d = run->domain;
     uint64_t one = 1;
@@ -336,7 +454,8 @@ void guest_run_start(struct request *rq)
         reply_error(rq, rq->len >= sizeof(*req) ? ESRCH : EINVAL);
         return;
     }
-    if (req->nr_scripts == 0 || req->nr_scripts > d->nr_vcpus) {
+    if (req->nr_scripts == 0 || req->nr_scripts > d->nr_vcpus ||
+        (req->flags & ~XENSIM_GUEST_RUN_TRACE)) {
         reply_error(rq, EINVAL);
         return;
     }
@@ -359,11 +478,22 @@ void guest_run_start(struct request *rq)
                                           .script = run->vcpu[i].script };
         rc = -hvio_vcpu_get(sim->host, d->domid, i, &run->vcpu[i].vcpu);
     }
+    if (!rc && (req->flags & XENSIM_GUEST_RUN_TRACE) && !(run->trace = sink_new()))
+        rc = ENOMEM;
+    if (!rc && run->trace) {
+        pthread_mutex_lock(&d->lock);
+        if (d->trace_sink)
+            rc = EBUSY; /* one traced run per domain: console lines have one home */
+        else
+            d->trace_sink = run->trace;
+        pthread_mutex_unlock(&d->lock);
+    }
     if (rc) {
         for (unsigned int i = 0; i < run->nr; i++) {
             hvio_vcpu_put(run->vcpu[i].vcpu);
             guest_script_free(run->vcpu[i].script);
         }
+        sink_free(run->trace);
         free(run);
         size_t n = strlen(err);
         char msg[sizeof(struct xensim_hdr) + sizeof(err)];
@@ -387,6 +517,8 @@ void guest_run_start(struct request *rq)
             snprintf(vr->report, sizeof(vr->report), "%s: cannot start a vCPU thread\n",
                      guest_script_name(vr->script));
             vr->failures = 1;
+            if (run->trace)
+                op_trace(vr, "END fail 1");
             pthread_mutex_lock(&d->lock);
             run->finished++;
             pthread_mutex_unlock(&d->lock);

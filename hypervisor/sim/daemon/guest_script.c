@@ -471,9 +471,9 @@ static struct guest_op *new_op(struct parser *ps)
 
 static int parse_line(struct parser *ps, const char *line, size_t len)
 {
-    struct gs_token tok[GS_MAX_TOKENS];
+    struct gs_token tok[GS_MAX_TOKENS], comment;
     const char *why = NULL;
-    int n = gs_split(line, len, tok, &why);
+    int n = gs_split(line, len, tok, &comment, &why);
 
     if (n < 0)
         return fail(ps, "%s", why);
@@ -487,6 +487,8 @@ static int parse_line(struct parser *ps, const char *line, size_t len)
         if (!op)
             return -ENOMEM;
         op->kind = v->kind;
+        if (gs_timing_comment(&comment))
+            op->flags |= GOP_F_TIMING;
         int rc = v->parse(ps, v, tok + 1, n - 1, op);
         if (rc == 0)
             ps->s->nr_ops++;
@@ -556,4 +558,16 @@ const char *guest_script_name(const struct guest_script *s)
 size_t guest_script_length(const struct guest_script *s)
 {
     return s->nr_ops;
+}
+
+const struct guest_op *guest_script_ops(const struct guest_script *s)
+{
+    return s->ops;
+}
+
+const uint8_t *guest_script_pool(const struct guest_script *s, size_t *len)
+{
+    if (len)
+        *len = s->pool_len;
+    return s->pool;
 }

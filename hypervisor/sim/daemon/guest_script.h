@@ -24,6 +24,48 @@
  * unknown verb or a missing or extra operand.  Strings take the escapes
  * \n \r \t \0 \\ \" and \xNN.
  *
+ * A comment whose first word is "timing" marks its line's result as
+ * timing-dependent: it may differ between backends (xensim, real Xen), and
+ * a differential check compares that line's verb and operands, not its
+ * result.  Example:  in 0x3fd 1    # timing: LSR depends on the emulator
+ *
+ * Traces.  Run with tracing (guest_ops.trace, `xensim guest run --trace`,
+ * and always inside the guest image of tests/xen/guest, on Xen's debug
+ * console), every line that runs produces one trace line, formatted by the
+ * shared freestanding code in guest_trace.c, so that both backends print
+ * the same text for the same results:
+ *
+ *   L<line>[~] <verb> <operands> = <result>[ (expected <what>)]
+ *
+ * <line> is the script line in decimal; "~" follows it on timing lines.
+ * Hex is lowercase, without 0x, zero-padded: ports 4 digits, addresses and
+ * GPAs 8 digits (up to 16 above 4 GiB), values 2*SIZE digits, PCI
+ * registers 2 digits; sizes, counts, lengths and milliseconds are decimal.
+ *   out PPPP S VV                       in PPPP S
+ *   mmio-write AAAAAAAA S VV            mmio-read AAAAAAAA S
+ *   pci-write BB:DD.F RR S VV           pci-read BB:DD.F RR S
+ *   rep-outsb PPPP GGGGGGGG COUNT       (rep-outsw/l, rep-insb/w/l alike)
+ *   rep-mmio-write AAAAAAAA S GGGGGGGG COUNT   (rep-mmio-read alike)
+ *   mem-write GGGGGGGG LEN              mem-read GGGGGGGG LEN
+ *   wait-irq isa N|msi|intx BB:DD.F P MS   invalidate   timeoffset DELTA
+ *   sleep MS
+ * <result>: the value read (2*SIZE digits) for in, mmio-read, pci-read;
+ * for rep-ins*, rep-mmio-read and mem-read, the bytes in guest memory
+ * afterwards: "hex:" and the bytes when there are at most 16, else
+ * "fnv1a:" and their 32-bit FNV-1a hash in 8 digits; "irq" or "timeout"
+ * for wait-irq; "fault" for guest memory outside guest RAM; "stopped: WHY"
+ * where the run stops; "ok" for everything else.  A failed expectation
+ * appends " (expected V)", V printed as the result would be.  The trace
+ * ends with "END pass" or "END fail N" (N: the run's failure count).
+ * Examples:
+ *   L3 out 03f8 1 41 = ok
+ *   L4~ in 03fd 1 = 60
+ *   L7 pci-read 00:05.0 00 4 = ffffffff (expected 11e81234)
+ *   L9 rep-insb 0080 00002000 4 = hex:ffffffff
+ *   END fail 1
+ * Every line is shorter than GUEST_TRACE_LINE_MAX (Xen's debug console
+ * cuts guest lines at 199 characters).
+ *
  * Parsing and running are pure logic: the daemon gives the interpreter a
  * struct guest_ops for the vCPU the script runs on.  Scripts are immutable
  * once parsed; several threads may run different (or the same) scripts.
@@ -54,7 +96,12 @@
  */
 struct guest_ops {
     void *ctx;
-    /* Like hvio_emulate(): HVIO_EMULATED, HVIO_UNHANDLED or -errno. */
+    /*
+     * Like hvio_emulate(): HVIO_EMULATED, HVIO_UNHANDLED or -errno.  For a
+     * string access (data_is_ptr) it may lower p->count to the elements it
+     * did; the interpreter then issues the rest, as a CPU re-executes a rep
+     * instruction.
+     */
     int (*emulate)(void *ctx, ioreq_t *p);
     int (*mem_read)(void *ctx, uint64_t gpa, void *buf, size_t len);
     int (*mem_write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
@@ -73,6 +120,11 @@ struct guest_ops {
     int (*timeoffset)(void *ctx, int64_t delta);
     /* Optional (NULL: nanosleep).  Lets the daemon cut a sleep short. */
     int (*sleep)(void *ctx, unsigned int ms);
+    /*
+     * Optional: tracing.  Receives each line's trace line once the line has
+     * run, then the END line (no newlines; see "Traces" above).
+     */
+    void (*trace)(void *ctx, const char *line);
 };
 
 struct guest_script;
@@ -90,6 +142,15 @@ void guest_script_free(struct guest_script *s);
 const char *guest_script_name(const struct guest_script *s);
 /* Number of operations (lines other than blank lines and comments). */
 size_t guest_script_length(const struct guest_script *s);
+
+/*
+ * The operations (guest_script_length() of them, see guest_op.h) and the
+ * byte pool they refer to, for tools that translate scripts (the PVH guest
+ * image compiler of tests/xen/guest).
+ */
+struct guest_op;
+const struct guest_op *guest_script_ops(const struct guest_script *s);
+const uint8_t *guest_script_pool(const struct guest_script *s, size_t *len);
 
 /*
  * Run the script against `ops`.  Returns 0 when every line held, else the

@@ -9,50 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guest_op.h"
 #include "guest_script.h"
-
-enum guest_op_kind {
-    GOP_OUT,
-    GOP_IN,
-    GOP_MMIO_WRITE,
-    GOP_MMIO_READ,
-    GOP_PCI_WRITE,
-    GOP_PCI_READ,
-    GOP_REP_OUT,        /* rep-outs[bwl] */
-    GOP_REP_IN,         /* rep-ins[bwl] */
-    GOP_REP_MMIO_WRITE,
-    GOP_REP_MMIO_READ,
-    GOP_MEM_WRITE,
-    GOP_MEM_READ,
-    GOP_WAIT_IRQ,
-    GOP_INVALIDATE,
-    GOP_TIMEOFFSET,
-    GOP_SLEEP,
-};
-
-/*
- * One line.  Field use by kind:
- *   OUT/IN/MMIO_*:  addr, size, value (written or expected)
- *   PCI_*:          aux = CF8 value, addr = 0xcfc + (reg & 3), size, value
- *   REP_*:          addr (port or MMIO address), size, aux = GPA, count
- *   MEM_*:          addr = GPA, aux = offset of the bytes in the pool, count = length
- *   WAIT_IRQ:       aux = offset of the NUL-terminated `what` in the pool,
- *                   count = timeout in ms
- *   TIMEOFFSET:     value = the delta (two's complement)
- *   SLEEP:          count = ms
- */
-struct guest_op {
-    uint32_t line;
-    uint8_t kind;       /* enum guest_op_kind */
-    uint8_t size;
-    uint8_t has_expect;
-    uint8_t pad;
-    uint32_t count;
-    uint32_t pad2;
-    uint64_t addr;
-    uint64_t value;
-    uint64_t aux;
-};
 
 struct guest_script {
     char *name;
@@ -73,11 +31,15 @@ struct gs_token {
 
 /*
  * Split one line (no newline) into tokens; a '#' outside a string starts a
- * comment.  Returns the number of tokens, or -1 with `why` set (too many
- * tokens, unterminated string, text glued to a string).
+ * comment, whose text (after the '#') goes to `comment` (p NULL, len 0
+ * without one).  Returns the number of tokens, or -1 with `why` set (too
+ * many tokens, unterminated string, text glued to a string).
  */
 int gs_split(const char *line, size_t len, struct gs_token *tok,
-             const char **why);
+             struct gs_token *comment, const char **why);
+
+/* Does the comment mark its line as timing-dependent ("# timing ...")? */
+bool gs_timing_comment(const struct gs_token *comment);
 
 /* Is the token exactly `word`? */
 bool gs_is(const struct gs_token *t, const char *word);

@@ -32,14 +32,20 @@ static size_t string_end(const char *line, size_t len, size_t i)
 }
 
 int gs_split(const char *line, size_t len, struct gs_token *tok,
-             const char **why)
+             struct gs_token *comment, const char **why)
 {
     int n = 0;
     size_t i = 0;
 
+    comment->p = NULL;
+    comment->len = 0;
     for (;;) {
         while (i < len && is_space(line[i]))
             i++;
+        if (i < len && line[i] == '#') {
+            comment->p = line + i + 1;
+            comment->len = len - i - 1;
+        }
         if (i == len || line[i] == '#')
             return n;
         if (n == GS_MAX_TOKENS) {
@@ -65,6 +71,19 @@ int gs_split(const char *line, size_t len, struct gs_token *tok,
         tok[n].len = i - start;
         n++;
     }
+}
+
+bool gs_timing_comment(const struct gs_token *comment)
+{
+    static const char word[] = "timing";
+    size_t i = 0, n = sizeof(word) - 1;
+
+    while (i < comment->len && is_space(comment->p[i]))
+        i++;
+    if (comment->len - i < n || memcmp(comment->p + i, word, n) != 0)
+        return false;
+    i += n;
+    return i == comment->len || is_space(comment->p[i]) || comment->p[i] == ':';
 }
 
 bool gs_is(const struct gs_token *t, const char *word)

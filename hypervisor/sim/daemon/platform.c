@@ -2,7 +2,8 @@
  * The hypervisor core's platform in the simulator: memory from the heap,
  * shared pages as one memfd each (so emulators can map them), event
  * channels in the simulated table, vCPUs blocking on their doorbell
- * eventfd, domain pause/crash/interrupts recorded in the sim domain.
+ * eventfd, domain pause/crash/interrupts recorded in the sim domain, and
+ * Xen's debug console printed on the daemon's stderr (and traced runs).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guest_runner.h"
 #include "sim.h"
 
 struct hvio_lock {
@@ -220,6 +222,26 @@ static void p_irq(void *ctx, domid_t domid, const struct hvio_irq_event *ev)
     sim_domain_irq(d, &rec);
 }
 
+/* Xen prints the guest's debug console lines on its console: so does the daemon. */
+static void p_debug_console(void *ctx, domid_t domid, const char *line)
+{
+    struct sim_domain *d = sim_domain_get(ctx, domid);
+
+    fprintf(stderr, "(d%u) %s\n", (unsigned int)domid, line);
+    if (d)
+        guest_run_console(d, line);
+}
+
+static int p_copy_from_guest(void *ctx, domid_t domid, uint64_t gpa, void *buf, size_t len)
+{
+    struct sim_domain *d = sim_domain_get(ctx, domid);
+
+    if (!d || !d->ram || gpa > d->memory_bytes || len > d->memory_bytes - gpa)
+        return -EFAULT;
+    memcpy(buf, d->ram + gpa, len);
+    return 0;
+}
+
 const struct hvio_platform_ops sim_platform_ops = {
     .alloc = p_alloc,
     .free = p_free,
@@ -238,4 +260,6 @@ const struct hvio_platform_ops sim_platform_ops = {
     .lock = p_lock,
     .unlock = p_unlock,
     .irq_event = p_irq,
+    .debug_console = p_debug_console,
+    .copy_from_guest = p_copy_from_guest,
 };

@@ -35,12 +35,17 @@ struct sim_domain {
 
     pthread_mutex_t lock; /* guards what follows */
     pthread_cond_t changed; /* pause lifted, interrupt recorded, crash */
-    unsigned int pause_count;
+    unsigned int pause_count; /* all pauses: the core's and the toolstack's */
+    unsigned int ctl_pause_count; /* the toolstack's (XENSIM_DOMAIN_PAUSE), included above */
+    bool dying;   /* being destroyed */
     bool crashed;
     char crash_reason[128];
     unsigned int nr_irqs; /* total recorded; the log keeps the last SIM_IRQ_LOG_SIZE */
     struct xensim_irq_record irq[SIM_IRQ_LOG_SIZE];
+    unsigned int refused_irqs; /* interrupt dm_ops refused (no emulated PIC/IOAPIC) */
     unsigned int runners; /* guest-run threads using this domain */
+    /* The traced guest run that also gets the debug console's lines, or NULL (guest_runner.c). */
+    struct guest_trace_sink *trace_sink;
 };
 
 struct sim_page {
@@ -72,14 +77,28 @@ int sim_page_fd(struct sim *sim, const void *page);
 /* ---- domains.c ---- */
 int sim_init(struct sim *sim, const char *xenstore_path);
 void sim_fini(struct sim *sim);
-/* Create a domain (domid 0: pick one).  Returns the domid or -errno. */
+/*
+ * Create a domain (domid 0: pick one), paused by the toolstack once if
+ * `paused`.  Returns the domid or -errno.
+ */
 int sim_domain_create(struct sim *sim, const char *name, uint32_t type,
-                      unsigned int vcpus, uint64_t memory_bytes, domid_t domid);
+                      unsigned int vcpus, uint64_t memory_bytes, domid_t domid,
+                      bool paused);
 int sim_domain_destroy(struct sim *sim, domid_t domid);
 /* The domain, or NULL; valid until sim_domain_destroy() returns. */
 struct sim_domain *sim_domain_get(struct sim *sim, domid_t domid);
 int sim_domain_by_name(struct sim *sim, const char *name);
 /* Record an interrupt and wake waiters. */
 void sim_domain_irq(struct sim_domain *d, const struct xensim_irq_record *rec);
+/* Count an interrupt dm_op the core refused (the domain has no PIC/IOAPIC). */
+void sim_domain_irq_refused(struct sim *sim, domid_t domid);
+/*
+ * XEN_DOMCTL_pausedomain / unpausedomain for `domid`, asked by `caller`:
+ * 0, -ESRCH, -EPERM (caller not dom0), -EINVAL (pausing the caller itself,
+ * unpausing at a count of 0), -EOVERFLOW (XENSIM_PAUSE_MAX pauses).
+ */
+int sim_domain_ctl_pause(struct sim *sim, domid_t caller, domid_t domid, bool pause);
+/* What XEN_DOMCTL_getdomaininfo says of the domain. */
+void sim_domain_describe(struct sim *sim, struct sim_domain *d, struct xensim_dominfo *out);
 
 #endif

@@ -54,6 +54,11 @@ enum xensim_msg_type {
     XENSIM_GUEST_RUN,
     XENSIM_IRQ_LOG,
     XENSIM_SHUTDOWN,
+
+    /* domain pause and information: the CLI and the libxenctrl drop-in */
+    XENSIM_DOMAIN_PAUSE = 0x500,
+    XENSIM_DOMAIN_UNPAUSE,
+    XENSIM_DOMAIN_GETINFO,
 };
 
 struct xensim_hdr {
@@ -70,6 +75,7 @@ enum xensim_client_kind {
     XENSIM_CLIENT_FOREIGNMEMORY,
     XENSIM_CLIENT_EVTCHN,
     XENSIM_CLIENT_CONTROL,
+    XENSIM_CLIENT_XENCTRL, /* may send XENSIM_DOMAIN_PAUSE..GETINFO only */
 };
 
 struct xensim_hello {
@@ -300,7 +306,7 @@ struct xensim_domain_create {
     uint32_t vcpus;
     uint64_t memory_bytes;
     uint32_t domid;             /* 0: the daemon picks the lowest free id >= 1 */
-    uint32_t pad;
+    uint32_t flags;             /* XENSIM_CREATE_PAUSED, or 0 */
 };
 /* Reply: struct xensim_domain_info. */
 
@@ -336,9 +342,19 @@ struct xensim_guest_run {
     uint32_t domid;
     uint32_t nr_scripts;     /* at most the domain's vCPU count */
     uint32_t timeout_ms;     /* whole run; 0: the daemon's default */
-    uint32_t pad;
+    uint32_t flags;          /* XENSIM_GUEST_RUN_TRACE, or 0 (other bits: EINVAL) */
     /* followed by nr_scripts records: uint32_t name_len, uint32_t text_len, name, text */
 };
+
+/*
+ * XENSIM_GUEST_RUN_TRACE: the reply also carries one file descriptor, a
+ * memfd holding the run's trace: "v<vCPU> <trace line>" for every script
+ * line run and each script's END line (guest_script.h, "Traces"), and
+ * "(d<domid>) <line>" for each line the guest printed on Xen's debug
+ * console (port 0xE9) during the run, in the order they happened.  At most
+ * one traced run per domain at a time (EBUSY).
+ */
+#define XENSIM_GUEST_RUN_TRACE 1u
 
 /*
  * Reply: err = 0 when every line held; EIO when an expectation failed, the
@@ -361,5 +377,67 @@ struct xensim_irq_record {
  * XENSIM_IRQ_LOG request: xensim_domain_ref; reply: header, uint32_t count,
  * then the most recent records, oldest first, packed (read with memcpy).
  */
+
+/* ---- domain pause and information (libxenctrl, CLI) ---- */
+
+/*
+ * What Xen's XEN_DOMCTL_pausedomain, XEN_DOMCTL_unpausedomain and
+ * XEN_SYSCTL_getdomaininfolist do, for the CLI (XENSIM_CLIENT_CONTROL) and
+ * the libxenctrl drop-in (XENSIM_CLIENT_XENCTRL, which may send nothing
+ * else).  As with Xen's default policy only the control domain may: a
+ * client acting as any other domain gets EPERM.
+ *
+ * XENSIM_DOMAIN_PAUSE / XENSIM_DOMAIN_UNPAUSE: struct xensim_domain_ref;
+ * the reply is a bare header.  They move the toolstack's pause count (Xen's
+ * controller_pause_count): PAUSE adds one (EOVERFLOW past
+ * XENSIM_PAUSE_MAX), UNPAUSE takes one away (EINVAL when it is 0).  The
+ * domain's vCPUs (guest scripts) run only while it is 0 and the core has
+ * no pause of its own on the domain.  ESRCH: no such domain; EINVAL:
+ * pausing the domain the client acts as (Xen refuses to pause the caller).
+ * A domain created with XENSIM_CREATE_PAUSED starts with a count of 1, as
+ * `xl create -p` leaves it.
+ */
+#define XENSIM_CREATE_PAUSED 1u /* struct xensim_domain_create.flags */
+#define XENSIM_PAUSE_MAX 255
+
+/*
+ * XENSIM_DOMAIN_GETINFO: the domains whose domid is >= first_domid, in
+ * ascending order, at most `max` of them (and at most XENSIM_GETINFO_MAX:
+ * ask again from the last domid + 1 for more).  The reply is struct
+ * xensim_domain_getinfo_reply; `count` may be 0.
+ */
+struct xensim_domain_getinfo {
+    struct xensim_hdr hdr;
+    uint32_t first_domid;
+    uint32_t max;
+};
+
+/* One domain, as XEN_DOMCTL_getdomaininfo describes it, plus xensim's view. */
+struct xensim_dominfo {
+    char name[XENSIM_NAME_MAX];
+    uint32_t domid;
+    uint32_t type;            /* enum xensim_domain_type, 0 for dom0 */
+    uint32_t flags;           /* XEN_DOMINF_* of <xen/domctl.h> */
+    uint32_t emulation_flags; /* XEN_X86_EMU_* of <xen/arch-x86/xen.h>, as libxl sets them */
+    uint32_t nr_online_vcpus;
+    uint32_t max_vcpu_id;     /* ~0u without vCPUs (XEN_INVALID_MAX_VCPU_ID) */
+    uint64_t tot_pages;       /* 4 KiB pages of guest RAM */
+    uint64_t max_pages;
+    uint32_t pause_count;     /* the toolstack's, above */
+    uint32_t nr_servers;      /* ioreq servers */
+    uint32_t refused_irqs;    /* ISA IRQ and INTx dm_ops refused: no emulated PIC/IOAPIC */
+    uint32_t pad;
+};
+
+struct xensim_domain_getinfo_reply {
+    struct xensim_hdr hdr;
+    uint32_t count;
+    uint32_t pad;
+    struct xensim_dominfo info[];
+};
+
+#define XENSIM_GETINFO_MAX                                                             \
+    ((XENSIM_MSG_MAX - sizeof(struct xensim_domain_getinfo_reply)) /                   \
+     sizeof(struct xensim_dominfo))
 
 #endif /* XENSIM_PROTO_H */

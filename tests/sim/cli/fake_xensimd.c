@@ -9,6 +9,9 @@
  *   ignore-term    ignore SIGTERM
  * GUEST_RUN: every script whose text contains "FAIL" fails at line 1; each
  * request's script names and texts are appended to DIR/guest-run.log.
+ * DOMAIN_PAUSE / UNPAUSE keep a pause count per domain (EINVAL unpausing at
+ * 0, ESRCH for an unknown domain); DOMAIN_GETINFO reports it, with
+ * refused_irqs = domid + 10 and the emulation flags of the domain's type.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +33,7 @@
 struct fake {
     const char *dir;
     struct xensim_domain_info dom[MAX_DOMAINS]; /* domid 0: free slot */
+    uint32_t pause_count[MAX_DOMAINS];          /* of dom[i] */
     uint8_t reply[XENSIM_MSG_MAX];
     size_t reply_len;
 };
@@ -96,6 +100,7 @@ static void domain_create(struct fake *f, const struct xensim_hdr *h, size_t n)
     slot->vcpus = rq->vcpus;
     slot->memory_bytes = rq->memory_bytes;
     slot->nr_servers = slot->domid % 3;
+    f->pause_count[slot - f->dom] = rq->flags & XENSIM_CREATE_PAUSED ? 1 : 0;
     struct xensim_domain_info *out = reply(f, h, sizeof(*out), 0);
     memcpy((uint8_t *)out + sizeof(*h), (uint8_t *)slot + sizeof(*h), sizeof(*out) - sizeof(*h));
 }
@@ -127,6 +132,60 @@ static void domain_destroy(struct fake *f, const struct xensim_hdr *h, size_t n)
     if (d)
         memset(d, 0, sizeof(*d));
     reply(f, h, sizeof(*h), d ? 0 : ESRCH);
+}
+
+static void domain_pause(struct fake *f, const struct xensim_hdr *h, size_t n)
+{
+    const struct xensim_domain_ref *rq = (const void *)h;
+    struct xensim_domain_info *d = n == sizeof(*rq) ? find(f, rq->domid) : NULL;
+    int err = d ? 0 : ESRCH;
+
+    if (d && h->type == XENSIM_DOMAIN_PAUSE)
+        f->pause_count[d - f->dom]++;
+    else if (d && f->pause_count[d - f->dom] == 0)
+        err = EINVAL;
+    else if (d)
+        f->pause_count[d - f->dom]--;
+    reply(f, h, sizeof(*h), err);
+}
+
+/* The domains from first_domid up, ascending (the slots are in no order). */
+static void domain_getinfo(struct fake *f, const struct xensim_hdr *h, size_t n)
+{
+    const struct xensim_domain_getinfo *rq = (const void *)h;
+    struct xensim_domain_getinfo_reply *out;
+    uint32_t count = 0, next;
+
+    if (n != sizeof(*rq)) {
+        reply(f, h, sizeof(*h), EINVAL);
+        return;
+    }
+    out = reply(f, h, sizeof(*out) + MAX_DOMAINS * sizeof(out->info[0]), 0);
+    for (next = rq->first_domid; count < rq->max && count < MAX_DOMAINS;) {
+        const struct xensim_domain_info *best = NULL;
+        for (int i = 0; i < MAX_DOMAINS; i++)
+            if (f->dom[i].domid && f->dom[i].domid >= next &&
+                (!best || f->dom[i].domid < best->domid))
+                best = &f->dom[i];
+        if (!best)
+            break;
+        struct xensim_dominfo *o = &out->info[count++];
+        memcpy(o->name, best->name, sizeof(o->name));
+        o->domid = best->domid;
+        o->type = best->type;
+        o->nr_online_vcpus = best->vcpus;
+        o->max_vcpu_id = best->vcpus - 1;
+        o->tot_pages = o->max_pages = best->memory_bytes / 4096;
+        o->pause_count = f->pause_count[best - f->dom];
+        o->flags = 0x2 | (o->pause_count ? 0x8 : 0); /* hvm_guest, paused */
+        o->emulation_flags = best->type == XENSIM_DOMAIN_HVM ? 0x3ff : 0x1;
+        o->nr_servers = best->nr_servers;
+        o->refused_irqs = best->domid + 10;
+        next = best->domid + 1;
+    }
+    out->count = count;
+    f->reply_len = sizeof(*out) + count * sizeof(out->info[0]);
+    out->hdr.len = (uint32_t)f->reply_len;
 }
 
 static void irq_log(struct fake *f, const struct xensim_hdr *h, size_t n)
@@ -216,6 +275,10 @@ static int handle(struct fake *f, int fd, bool *hello, const uint8_t *msg, size_
         irq_log(f, h, n);
     } else if (h->type == XENSIM_GUEST_RUN) {
         guest_run(f, h, n);
+    } else if (h->type == XENSIM_DOMAIN_PAUSE || h->type == XENSIM_DOMAIN_UNPAUSE) {
+        domain_pause(f, h, n);
+    } else if (h->type == XENSIM_DOMAIN_GETINFO) {
+        domain_getinfo(f, h, n);
     } else if (h->type == XENSIM_SHUTDOWN) {
         reply(f, h, sizeof(*h), 0);
         stop = 1;

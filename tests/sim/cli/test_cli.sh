@@ -98,6 +98,16 @@ usage list-extra "^xensim domain list: unexpected argument 'x'" domain list x
 usage irq-none "^xensim irq-log: a DOMID or NAME is required" irq-log
 usage irq-unknown "unknown option '--all'" irq-log --all 1
 usage irq-domid "DOMID must be a number from 1 to 32751, not '0x8000'" irq-log 0x8000
+usage pause-none "^xensim domain pause: a DOMID or NAME is required" domain pause
+usage pause-two "^xensim domain pause: unexpected argument '2'" domain pause 1 2
+usage unpause-none "^xensim domain unpause: a DOMID or NAME is required" domain unpause
+usage unpause-domid "DOMID must be a number from 1 to 32751, not '32752'" domain unpause 32752
+usage info-none "^xensim domain info: a DOMID or NAME is required" domain info
+usage info-domid "DOMID must be a number from 1 to 32751, not '0x8000'" domain info 0x8000
+usage info-name "a domain NAME must be" domain info 'a b'
+usage info-no-socket "XENSIM_SOCKET is not set" domain info 0
+usage pause-no-socket "XENSIM_SOCKET is not set" domain pause 0x0
+usage create-paused-value "option --paused takes no value" domain create --paused=yes
 usage arg-long "unknown option '--a{66}\.\.\.' \(see --help\)$" domain list "--$(printf 'a%.0s' {1..100})=1"
 
 echo "out 0x3f8 1 0x41" >"$T/ok.gio"
@@ -134,7 +144,8 @@ usage run-domain-mem "--domain MEM must be a size" run --domain a:hvm:1:64Q true
 usage run-domain-dup "two --domain options name 'a'" run --domain a:hvm:1:64M --domain a:pvh:1:64M true
 
 # --help: exit 0, usage on stdout.
-for cmd in "" "domain" "domain create" "domain destroy" "domain list" "guest run" "irq-log" "run"; do
+for cmd in "" "domain" "domain create" "domain destroy" "domain list" "domain pause" \
+           "domain unpause" "domain info" "guest run" "irq-log" "run"; do
     # shellcheck disable=SC2086
     run_x $cmd --help
     check "help '$cmd'" 0 "" "^usage"
@@ -231,15 +242,27 @@ echo "== destroy"; "$x" domain destroy web; echo "rc=$?"
 echo "== destroy again"; "$x" domain destroy 1; echo "rc=$?"
 echo "== list"; "$x" domain list
 echo "== irq none"; "$x" irq-log 1; echo "rc=$?"
+echo "== create paused"; "$x" domain create --name held --type pvh --vcpus 1 --memory 4K --paused
+echo "== pause"; "$x" domain pause db; echo "rc=$?"
+echo "== pause again"; "$x" domain pause 20; echo "rc=$?"
+echo "== info"; "$x" domain info db
+echo "== info paused"; "$x" domain info held
+echo "== list paused"; "$x" domain list
+echo "== unpause twice"; "$x" domain unpause db && "$x" domain unpause 20; echo "rc=$?"
+echo "== unpause at 0"; "$x" domain unpause db; echo "rc=$?"
+echo "== pause unknown"; "$x" domain pause 99; echo "rc=$?"
+echo "== pause unknown name"; "$x" domain pause nosuch; echo "rc=$?"
+echo "== info unknown"; "$x" domain info 99; echo "rc=$?"
+echo "== info dom0"; "$x" domain info 0; echo "rc=$?"
 EOF
 printf '# fails\nin 0x60 1 expect 1 # FAIL\n' >"$T/fail.gio"
 T=$T XENSIM_BIN=$X run_x run --keep-dir --domain web:hvm:2:64M --domain tiny:pvh:1:4K -- sh "$T/session.sh"
 check session 0 ""
 cat >"$T/want" <<EOF
 == list
-DOMID  NAME  TYPE  VCPUS  MEMORY  SERVERS
-1      web   hvm       2     64M        1
-2      tiny  pvh       1      4K        2
+DOMID  NAME  TYPE  VCPUS  MEMORY  PAUSED  SERVERS
+1      web   hvm       2     64M       0        1
+2      tiny  pvh       1      4K       0        2
 == create
 20
 == create again
@@ -263,10 +286,59 @@ rc=0
 == destroy again
 rc=1
 == list
-DOMID  NAME  TYPE  VCPUS  MEMORY  SERVERS
-2      tiny  pvh       1      4K        2
-20     db    hvm       4      1G        2
+DOMID  NAME  TYPE  VCPUS  MEMORY  PAUSED  SERVERS
+2      tiny  pvh       1      4K       0        2
+20     db    hvm       4      1G       0        2
 == irq none
+rc=1
+== create paused
+1
+== pause
+rc=0
+== pause again
+rc=0
+== info
+domid 20
+name db
+type hvm
+pause-count 2
+flags 0xa hvm_guest,paused
+vcpus 4
+max-vcpu-id 3
+tot-pages 262144
+max-pages 262144
+emulation-flags 0x3ff lapic,hpet,pm,rtc,ioapic,pic,vga,iommu,pit,use_pirq
+servers 2
+refused-irqs 30
+== info paused
+domid 1
+name held
+type pvh
+pause-count 1
+flags 0xa hvm_guest,paused
+vcpus 1
+max-vcpu-id 0
+tot-pages 1
+max-pages 1
+emulation-flags 0x1 lapic
+servers 1
+refused-irqs 11
+== list paused
+DOMID  NAME  TYPE  VCPUS  MEMORY  PAUSED  SERVERS
+1      held  pvh       1      4K       1        1
+2      tiny  pvh       1      4K       0        2
+20     db    hvm       4      1G       2        2
+== unpause twice
+rc=0
+== unpause at 0
+rc=1
+== pause unknown
+rc=1
+== pause unknown name
+rc=1
+== info unknown
+rc=1
+== info dom0
 rc=1
 EOF
 diff -u "$T/want" "$T/out" || fail "session: output differs"
@@ -278,6 +350,11 @@ xensim guest run: domain 1: Invalid argument
 xensim guest run: no domain named 'nosuch'
 xensim domain destroy: cannot destroy domain 1: No such process
 xensim irq-log: cannot read the interrupt log: No such process
+xensim domain unpause: cannot unpause domain 20: Invalid argument
+xensim domain pause: cannot pause domain 99: No such process
+xensim domain pause: no domain named 'nosuch'
+xensim domain info: cannot get domain 99: No such process
+xensim domain info: cannot get domain 0: No such process
 EOF
 diff -u "$T/want" "$T/err" || fail "session: stderr differs"
 

@@ -2,7 +2,9 @@
 # The xensim CLI against the real daemon: test_cli_daemon.sh BIN_DIR
 # (BIN_DIR holds xensim and xensim-daemon).  Domains, a guest run whose
 # accesses nobody serves (the null handler: reads are all ones), a failed
-# expectation naming its line, the run timeout, and exit statuses.
+# expectation naming its line, the run timeout, and exit statuses; pause,
+# unpause and domain info, with Xen's errors, and a guest run that waits
+# while its domain is paused.
 set -u
 
 [ $# -eq 1 ] || { echo "usage: $0 BIN_DIR"; exit 2; }
@@ -37,7 +39,7 @@ check() { # NAME WANT_RC GOT_RC
 }
 fails=0
 "$x" domain list >"$T/list" ; check list 0 $?
-grep -qE '^[0-9]+ +g +hvm +2 +64M +0$' "$T/list" || { echo "FAIL: list: $(cat "$T/list")"; fails=$((fails + 1)); }
+grep -qE '^[0-9]+ +g +hvm +2 +64M +0 +0$' "$T/list" || { echo "FAIL: list: $(cat "$T/list")"; fails=$((fails + 1)); }
 "$x" guest run g "$T/vcpu0.gio" "$T/vcpu1.gio" >"$T/ok.out"; check guest-ok 0 $?
 [ ! -s "$T/ok.out" ] || { echo "FAIL: guest-ok printed: $(cat "$T/ok.out")"; fails=$((fails + 1)); }
 "$x" guest run g "$T/fail.gio" >"$T/fail.out"; check guest-fail 1 $?
@@ -49,6 +51,71 @@ d=$("$x" domain create --name extra --type pvh --vcpus 1 --memory 16M); check cr
 "$x" domain destroy "$d"; check destroy 0 $?
 "$x" domain destroy extra 2>/dev/null; check destroy-again 1 $?
 "$x" irq-log g; check irq-log 0 $?
+
+# ---- pause, unpause, info ----
+expect_err() { # NAME PATTERN: the last command's stderr ($T/e)
+    grep -q -- "$2" "$T/e" || { echo "FAIL: $1: stderr '$(cat "$T/e")' lacks '$2'"; fails=$((fails + 1)); }
+}
+expect_out() { # NAME LINE: a line of $T/o
+    grep -qx -- "$2" "$T/o" || { echo "FAIL: $1: no line '$2' in: $(cat "$T/o")"; fails=$((fails + 1)); }
+}
+"$x" domain pause 99 2>"$T/e"; check pause-unknown 1 $?
+expect_err pause-unknown "cannot pause domain 99: No such process"
+"$x" domain unpause 99 2>"$T/e"; check unpause-unknown 1 $?
+expect_err unpause-unknown "cannot unpause domain 99: No such process"
+"$x" domain unpause g 2>"$T/e"; check unpause-at-0 1 $?
+expect_err unpause-at-0 "cannot unpause domain 1: Invalid argument"
+"$x" domain pause 0 2>"$T/e"; check pause-dom0 1 $?
+expect_err pause-dom0 "cannot pause domain 0: Invalid argument"
+"$x" domain unpause Domain-0 2>"$T/e"; check unpause-dom0 1 $?
+expect_err unpause-dom0 "cannot unpause domain 0: Invalid argument"
+"$x" domain info 99 2>"$T/e"; check info-unknown 1 $?
+expect_err info-unknown "cannot get domain 99: No such process"
+
+"$x" domain info 0 >"$T/o"; check info-dom0 0 $?
+for l in "domid 0" "name Domain-0" "type -" "pause-count 0" "flags 0x0 -" "vcpus 0" \
+         "max-vcpu-id -" "emulation-flags 0x0 -"; do expect_out info-dom0 "$l"; done
+"$x" domain info g >"$T/o"; check info-hvm 0 $?
+for l in "domid 1" "type hvm" "pause-count 0" "flags 0x112 hvm_guest,blocked,hap" "vcpus 2" \
+         "max-vcpu-id 1" "tot-pages 16384" "max-pages 16384" "refused-irqs 0" \
+         "emulation-flags 0x3ff lapic,hpet,pm,rtc,ioapic,pic,vga,iommu,pit,use_pirq"; do
+    expect_out info-hvm "$l"
+done
+# p crashed when its guest run timed out: shut down, reason 3 (SHUTDOWN_crash).
+"$x" domain info p >"$T/o"; check info-pvh 0 $?
+for l in "type pvh" "flags 0x30116 hvm_guest,shutdown,blocked,hap" "shutdown-code 3" \
+         "emulation-flags 0x1 lapic"; do
+    expect_out info-pvh "$l"
+done
+
+# Paused twice: a guest run waits until the second unpause.
+"$x" domain pause g; check pause 0 $?
+"$x" domain pause 1; check pause-again 0 $?
+"$x" domain info g >"$T/o"; check info-paused 0 $?
+expect_out info-paused "pause-count 2"
+expect_out info-paused "flags 0x11a hvm_guest,paused,blocked,hap"
+"$x" domain list >"$T/o"; check list-paused 0 $?
+grep -qE '^1 +g +hvm +2 +64M +2 +0$' "$T/o" || { echo "FAIL: list-paused: $(cat "$T/o")"; fails=$((fails + 1)); }
+printf 'in 0x80 1 expect 0xff\n' >"$T/one.gio"
+"$x" guest run g "$T/one.gio" >"$T/paused.out" 2>&1 &
+run=$!
+sleep 0.5
+kill -0 $run 2>/dev/null || { echo "FAIL: guest run finished while paused: $(cat "$T/paused.out")"; fails=$((fails + 1)); }
+"$x" domain unpause g; check unpause 0 $?
+sleep 0.5
+kill -0 $run 2>/dev/null || { echo "FAIL: guest run finished while paused once: $(cat "$T/paused.out")"; fails=$((fails + 1)); }
+"$x" domain unpause g; check unpause-again 0 $?
+for _ in $(seq 100); do kill -0 $run 2>/dev/null || break; sleep 0.05; done
+wait $run; check paused-run 0 $?
+"$x" domain unpause g 2>/dev/null; check unpause-third 1 $?
+
+# Created paused: count 1 (the limit of 255 is tested with xc_probe).
+"$x" domain create --name held --type pvh --vcpus 1 --memory 4M --paused >/dev/null
+check create-paused 0 $?
+"$x" domain info held >"$T/o"; check info-held 0 $?
+expect_out info-held "pause-count 1"
+expect_out info-held "flags 0x11a hvm_guest,paused,blocked,hap"
+"$x" domain destroy held; check destroy-paused 0 $?
 exit $fails
 EOF2
 "$X" run --domain g:hvm:2:64M --domain p:pvh:1:64M -- sh "$T/session.sh" 2>"$T/err"

@@ -1,6 +1,7 @@
 /* The fake vCPU of the guest script tests. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake_guest.h"
@@ -12,6 +13,8 @@ static int fake_emulate(void *ctx, ioreq_t *p)
     if (g->nr_req == FAKE_MAX_IOREQS)
         return -E2BIG;
     const struct fake_reply *r = &g->reply[g->nr_req];
+    if (p->data_is_ptr && g->max_count && p->count > g->max_count)
+        p->count = g->max_count;
     g->req[g->nr_req++] = *p;
     if (r->rc == HVIO_EMULATED && p->dir == IOREQ_READ && !p->data_is_ptr)
         p->data = r->data;
@@ -95,4 +98,21 @@ void fake_guest_init(struct fake_guest *g, struct guest_ops *ops)
         .timeoffset = fake_timeoffset,
         .sleep = fake_sleep,
     };
+}
+
+static void fake_trace(void *ctx, const char *line)
+{
+    struct fake_guest *g = ctx;
+
+    if (strlen(line) >= FAKE_TRACE_LINE)
+        abort();
+    if (g->nr_trace < FAKE_MAX_TRACE)
+        memcpy(g->trace[g->nr_trace], line, strlen(line) + 1);
+    g->nr_trace++;
+}
+
+void fake_guest_trace(struct fake_guest *g, struct guest_ops *ops)
+{
+    (void)g;
+    ops->trace = fake_trace;
 }

@@ -13,6 +13,8 @@
 #define FAKE_MAX_IOREQS 64
 #define FAKE_MAX_IRQS 8
 #define FAKE_MEM_SIZE 0x10000u
+#define FAKE_MAX_TRACE 64
+#define FAKE_TRACE_LINE 192
 
 struct fake_reply {
     int rc;        /* what emulate returns: HVIO_EMULATED, HVIO_UNHANDLED, -errno */
@@ -38,9 +40,18 @@ struct fake_guest {
     unsigned int nr_timeoffset;
     int timeoffset_rc;
     unsigned int slept_ms, nr_sleep;
+
+    /* String accesses: do at most this many elements per ioreq (0: all). */
+    uint32_t max_count;
+
+    /* The trace, once fake_guest_trace() turned it on. */
+    char trace[FAKE_MAX_TRACE][FAKE_TRACE_LINE];
+    unsigned int nr_trace;
 };
 
-/* Zero `g` and point `ops` (every callback set) at it. */
+/* Zero `g` and point `ops` (every callback set but trace) at it. */
 void fake_guest_init(struct fake_guest *g, struct guest_ops *ops);
+/* Record the trace lines in g->trace. */
+void fake_guest_trace(struct fake_guest *g, struct guest_ops *ops);
 
 #endif /* FAKE_GUEST_H */

@@ -394,7 +394,7 @@ static void test_emulate_errors_described(void **state)
     fake_guest_init(&f->g, &f->ops);
     f->g.reply[0].rc = -ECANCELED;
     assert_int_equal(run(f, "rep-outsb 0x80 0 1\n"), 1);
-    assert_string_equal(f->report, "t.gio:1: run stopped: rep-outs failed: the run was cancelled\n");
+    assert_string_equal(f->report, "t.gio:1: run stopped: rep-outsb failed: the run was cancelled\n");
 
     fake_guest_init(&f->g, &f->ops);
     f->g.reply[0].rc = -EINVAL;
@@ -436,6 +436,120 @@ static void test_report_truncation(void **state)
     guest_script_free(s);
 }
 
+static void assert_trace(const struct fake_guest *g, const char *const *want, unsigned int n)
+{
+    for (unsigned int i = 0; i < n && i < g->nr_trace; i++)
+        assert_string_equal(g->trace[i], want[i]);
+    assert_int_equal(g->nr_trace, n);
+}
+
+static void test_trace_every_verb(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const want[] = {
+        "L1 out 03f8 1 41 = ok",
+        "L2~ in 03fd 1 = 60",
+        "L3 in 0060 2 = 1235 (expected 1234)",
+        "L4 mmio-write fed00010 8 deadbeefcafef00d = ok",
+        "L5 mmio-read 123456789 4 = 0000abcd",
+        "L6 pci-write 01:1f.7 3d 1 0a = ok",
+        "L7 pci-read 00:05.0 00 4 = 11e81234",
+        "L8 rep-outsw 01f0 00002000 256 = ok",
+        "L9 rep-insb 0080 00003000 3 = hex:ffffff",
+        "L10 rep-insl 0080 00003100 5 = fnv1a:b9fee455",
+        "L11 rep-mmio-read fed00000 2 00003200 2 = hex:ffffffff",
+        "L12 rep-mmio-write fed00000 4 00003200 1 = ok",
+        "L13 mem-write 00000100 2 = ok",
+        "L14 mem-read 00000100 2 = hex:4142 (expected hex:4143)",
+        "L15 mem-read 0000ffff 2 = fault",
+        "L16 wait-irq isa 4 10 = irq",
+        "L17 invalidate = ok",
+        "L18 timeoffset -5 = ok",
+        "L19 sleep 3 = ok",
+        "L20 timeoffset -9223372036854775808 = ok",
+        "L21 wait-irq intx 00:03.0 B 5000 = irq",
+        "END fail 3",
+    };
+
+    fake_guest_trace(&f->g, &f->ops);
+    f->g.reply[1].data = 0x60;
+    f->g.reply[2].data = 0x1235;
+    f->g.reply[4].data = 0xabcd;
+    f->g.reply[8].data = 0x11e81234;
+    f->g.reply[10].rc = HVIO_UNHANDLED;
+    f->g.reply[12].rc = HVIO_UNHANDLED;
+    assert_int_equal(run(f, "out 0x3f8 1 0x41\n"
+                            "in 0x3fd 1 expect 0x60   # timing: LSR\n"
+                            "in 0x60 2 expect 0x1234\n"
+                            "mmio-write 0xfed00010 8 0xdeadbeefcafef00d\n"
+                            "mmio-read 0x123456789 4\n"
+                            "pci-write 01:1f.7 0x3d 1 0xa\n"
+                            "pci-read 00:05.0 0x00 4\n"
+                            "rep-outsw 0x1f0 0x2000 256\n"
+                            "rep-insb 0x80 0x3000 3\n"
+                            "rep-insl 0x80 0x3100 5\n"
+                            "rep-mmio-read 0xfed00000 2 0x3200 2\n"
+                            "rep-mmio-write 0xfed00000 4 0x3200 1\n"
+                            "mem-write 0x100 \"AB\"\n"
+                            "mem-read 0x100 2 expect \"AC\"\n"
+                            "mem-read 0xffff 2 expect \"ab\"\n"
+                            "wait-irq isa 4 timeout 10\n"
+                            "invalidate\n"
+                            "timeoffset -5\n"
+                            "sleep 3\n"
+                            "timeoffset -9223372036854775808\n"
+                            "wait-irq intx 00:03.0 INTB\n"),
+                     3);
+    assert_trace(&f->g, want, sizeof(want) / sizeof(want[0]));
+}
+
+static void test_trace_timeout_and_stop(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const want[] = {
+        "L1 wait-irq msi 7 = timeout",
+        "L3~ in 0080 1 = stopped: the domain crashed",
+        "END fail 2",
+    };
+
+    fake_guest_trace(&f->g, &f->ops);
+    f->g.irq_rc = -ETIMEDOUT;
+    f->g.reply[0].rc = -EIO;
+    assert_int_equal(run(f, "wait-irq msi timeout 7\n\nin 0x80 1 #timing\nout 0x80 1 0\n"), 2);
+    assert_trace(&f->g, want, sizeof(want) / sizeof(want[0]));
+
+    /* Without a trace callback nothing is traced, and nothing changes. */
+    fake_guest_init(&f->g, &f->ops);
+    assert_int_equal(run(f, "in 0x80 1\n"), 0);
+    assert_int_equal(f->g.nr_trace, 0);
+}
+
+/* A host that does fewer elements than asked: the interpreter issues the rest. */
+static void test_rep_partial_completion(void **state)
+{
+    struct fixture *f = *state;
+
+    fake_guest_trace(&f->g, &f->ops);
+    f->g.max_count = 2;
+    for (int i = 0; i < 3; i++)
+        f->g.reply[i].rc = HVIO_UNHANDLED;
+    assert_int_equal(run(f, "rep-insb 0x80 0x200 5\n"
+                            "rep-mmio-write 0xfed00000 4 0x300 3\n"
+                            "rep-outsb 0x80 0x400 2\n"),
+                     0);
+    assert_int_equal(f->g.nr_req, 6);
+    assert_ioreq(&f->g.req[0], IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_READ, 1, 0x200);
+    assert_ioreq(&f->g.req[1], IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_READ, 1, 0x202);
+    assert_ioreq(&f->g.req[2], IOREQ_TYPE_PIO, 0x80, 1, 1, IOREQ_READ, 1, 0x204);
+    assert_ioreq(&f->g.req[3], IOREQ_TYPE_COPY, 0xfed00000, 4, 2, IOREQ_WRITE, 1, 0x300);
+    assert_ioreq(&f->g.req[4], IOREQ_TYPE_COPY, 0xfed00008, 4, 1, IOREQ_WRITE, 1, 0x308);
+    assert_ioreq(&f->g.req[5], IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_WRITE, 1, 0x400);
+    for (unsigned int i = 0; i < 5; i++)
+        assert_int_equal(f->g.mem[0x200 + i], 0xff);
+    assert_int_equal(f->g.mem[0x205], 0);
+    assert_string_equal(f->g.trace[0], "L1 rep-insb 0080 00000200 5 = hex:ffffffffff");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +575,9 @@ int main(void)
         cmocka_unit_test_setup(test_emulate_errors_described, setup),
         cmocka_unit_test_setup(test_missing_host_ops, setup),
         cmocka_unit_test_setup(test_report_truncation, setup),
+        cmocka_unit_test_setup(test_trace_every_verb, setup),
+        cmocka_unit_test_setup(test_trace_timeout_and_stop, setup),
+        cmocka_unit_test_setup(test_rep_partial_completion, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "guest_op.h"
 #include "guest_script.h"
 
 static size_t parsed_length(const char *text)
@@ -291,6 +292,39 @@ static void test_error_buffer_handling(void **state)
     guest_script_free(NULL);
 }
 
+/* The "# timing" comment marks its line; nothing else does. */
+static void test_timing_marker(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "in 0x80 1 # timing\n"
+        "in 0x80 1 #timing: the LSR races the emulator\n"
+        "in 0x80 1\t#\t timing\tbecause\n"
+        "in 0x80 1 # timings\n"
+        "in 0x80 1 # not timing\n"
+        "mem-read 0 8 expect \"# timing\"\n"
+        "in 0x80 1 # Timing\n"
+        "# timing\n"
+        "in 0x80 1 ## timing\n"
+        "in 0x80 1 #timing#\n";
+    static const uint8_t want[] = { 1, 1, 1, 0, 0, 0, 0, 0, 0 };
+    struct guest_script *s = NULL;
+    char err[256];
+
+    if (guest_script_parse("t.gio", text, &s, err, sizeof(err)))
+        fail_msg("unexpected parse error: %s", err);
+    assert_int_equal(guest_script_length(s), 9);
+    const struct guest_op *ops = guest_script_ops(s);
+    for (unsigned int i = 0; i < 9; i++) {
+        assert_int_equal(ops[i].flags & GOP_F_TIMING, want[i]);
+        assert_int_equal(ops[i].line, i < 7 ? i + 1 : i + 2);
+    }
+    size_t pool_len;
+    assert_non_null(guest_script_pool(s, &pool_len));
+    assert_int_equal(pool_len, 8);
+    guest_script_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_data_limit),
         cmocka_unit_test(test_wait_irq_errors),
         cmocka_unit_test(test_error_buffer_handling),
+        cmocka_unit_test(test_timing_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# `xensim guest run --trace` against the real daemon: test_cli_trace.sh BIN_DIR.
+# The trace of two vCPUs (each line once, prefixed by its vCPU, in order per
+# vCPU), the debug console lines of port 0xE9 ("(dD) text", Xen's format,
+# which the daemon also prints on its stderr), the timing marker, a failed
+# run (trace, then the report), a run stopped by its timeout, one traced run
+# per domain at a time (EBUSY), and the usage errors.
+set -u
+
+[ $# -eq 1 ] || { echo "usage: $0 BIN_DIR"; exit 2; }
+X=$1/xensim
+T=$(mktemp -d "${TMPDIR:-/tmp}/xensim-cli-trace.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+export XENSIM_BIN=$X T
+fails=0
+
+"$X" guest run --trace --trace 1 /dev/null 2>"$T/e"
+rc=$?
+[ $rc = 2 ] && grep -q -- "--trace given twice" "$T/e" ||
+    { echo "FAIL: --trace twice: exit $rc, $(cat "$T/e")"; fails=$((fails + 1)); }
+
+cat >"$T/v0.gio" <<'GIO'
+out 0x3f8 1 0x41
+in 0x3fd 1 expect 0xff   # timing: a status register
+mem-write 0x1000 "from vcpu 0\n"
+rep-outsb 0xe9 0x1000 12
+pci-read 00:05.0 0x00 4 expect 0xffffffff
+GIO
+cat >"$T/v1.gio" <<'GIO'
+out 0xe9 1 0x76
+out 0xe9 1 0x31
+out 0xe9 1 0x0a
+mmio-read 0xd0000000 8 expect 0xffffffffffffffff
+GIO
+printf 'in 0x60 1 expect 0x12\nrep-insb 0x80 0x2000 2\n' >"$T/fail.gio"
+printf 'sleep 1500\n' >"$T/slow.gio"
+printf 'in 0x80 1\n' >"$T/quick.gio"
+printf 'wait-irq 4 timeout 10000\n' >"$T/wait.gio"
+
+cat >"$T/session.sh" <<'EOF2'
+set -u
+x=$XENSIM_BIN
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+has() { grep -qxF -- "$2" "$1" || fail "$(basename "$1") lacks '$2': $(cat "$1")"; }
+
+"$x" guest run --trace g "$T/v0.gio" "$T/v1.gio" >"$T/two"; rc=$?
+[ $rc = 0 ] || fail "two vCPUs: exit $rc: $(cat "$T/two")"
+for l in "v0 L1 out 03f8 1 41 = ok" "v0 L2~ in 03fd 1 = ff" "v0 L3 mem-write 00001000 12 = ok" \
+         "v0 L4 rep-outsb 00e9 00001000 12 = ok" "v0 L5 pci-read 00:05.0 00 4 = ffffffff" \
+         "v0 END pass" "v1 L1 out 00e9 1 76 = ok" "v1 L3 out 00e9 1 0a = ok" \
+         "v1 L4 mmio-read d0000000 8 = ffffffffffffffff" "v1 END pass" \
+         "(d1) from vcpu 0" "(d1) v1"; do
+    has "$T/two" "$l"
+done
+[ "$(wc -l <"$T/two")" = 13 ] || fail "two vCPUs: $(wc -l <"$T/two") lines: $(cat "$T/two")"
+# Per vCPU in script order, END last; a console line comes before the trace
+# line of the access that ended it.
+[ "$(grep '^v0 ' "$T/two" | cut -d' ' -f2 | tr '\n' ' ')" = "L1 L2~ L3 L4 L5 END " ] ||
+    fail "vCPU 0's order: $(cat "$T/two")"
+con=$(grep -n -x '(d1) from vcpu 0' "$T/two" | cut -d: -f1)
+l4=$(grep -n '^v0 L4 ' "$T/two" | cut -d: -f1)
+[ -n "$con" ] && [ -n "$l4" ] && [ "$con" -lt "$l4" ] ||
+    fail "the console line is not before its access's trace line: $(cat "$T/two")"
+
+"$x" guest run --trace g "$T/fail.gio" >"$T/fail"; rc=$?
+[ $rc = 1 ] || fail "failing run: exit $rc"
+[ "$(cat "$T/fail")" = "v0 L1 in 0060 1 = ff (expected 12)
+v0 L2 rep-insb 0080 00002000 2 = hex:ffff
+v0 END fail 1
+$T/fail.gio:1: expected 0x12, got 0xff" ] || fail "failing run: $(cat "$T/fail")"
+
+# A run stopped by its timeout still ends its trace.
+"$x" guest run --trace --timeout 300 p "$T/wait.gio" >"$T/wait"; rc=$?
+[ $rc = 1 ] || fail "timed-out run: exit $rc"
+has "$T/wait" "v0 L1 wait-irq isa 4 10000 = stopped: the domain crashed"
+has "$T/wait" "v0 END fail 1"
+grep -q "timed out" "$T/wait" || fail "timed-out run: $(cat "$T/wait")"
+
+# One traced run per domain: the console lines have one home.
+"$x" guest run --trace g "$T/slow.gio" >"$T/slow" &
+bg=$!
+busy=0
+for _ in $(seq 50); do
+    "$x" guest run --trace g "$T/quick.gio" >"$T/q" 2>&1
+    if grep -q "busy" "$T/q"; then busy=1; break; fi
+    sleep 0.05
+done
+[ $busy = 1 ] || fail "a second traced run was not refused: $(cat "$T/q")"
+"$x" guest run g "$T/quick.gio" >"$T/q2" 2>&1 || fail "an untraced run beside a traced one: $(cat "$T/q2")"
+wait $bg || fail "the slow traced run failed"
+has "$T/slow" "v0 L1 sleep 1500 = ok"
+"$x" guest run --trace g "$T/quick.gio" >"$T/q3" || fail "a traced run after the busy one"
+has "$T/q3" "v0 END pass"
+exit $fails
+EOF2
+"$X" run --domain g:hvm:2:64M --domain p:pvh:1:64M -- bash "$T/session.sh" 2>"$T/err"
+rc=$?
+if [ $rc -ne 0 ]; then
+    echo "failed ($rc); stderr:"
+    cat "$T/err"
+    fails=$((fails + 1))
+fi
+# The daemon prints the debug console lines, as Xen prints them on its console.
+grep -qx '(d1) from vcpu 0' "$T/err" || { echo "FAIL: the daemon did not print: $(cat "$T/err")"; fails=$((fails + 1)); }
+[ $fails = 0 ] && echo "all guest run --trace tests passed"
+exit $((fails > 0))
