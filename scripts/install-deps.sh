@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
 # Install the Debian packages this project needs, only those that are missing.
 # Idempotent and non-interactive: safe to run again, and with no stdin (CI).
+#
+#   scripts/install-deps.sh          build and test the project
+#   scripts/install-deps.sh --xen    also what the real-Xen test needs on the
+#                                    host (QEMU, debootstrap, cpio); Xen and
+#                                    the dom0 kernel go into a cached root,
+#                                    not onto the host (tests/xen/README.md)
 set -euo pipefail
 
-packages=(
+build_packages=(
     cmake gcc make pkg-config
     libxen-dev libjson-c-dev libcmocka-dev libseccomp-dev
     xenstore-utils   # Debian's xenstore tools, run against the simulated store
 )
+
+# The real-Xen test (tests/xen): boots Xen + dom0 under QEMU's software CPU;
+# the dom0 root is made with debootstrap and packed with cpio.
+xen_packages=(qemu-system-x86 debootstrap cpio)
+
+packages=("${build_packages[@]}")
+case "${1:-}" in
+    "") ;;
+    --xen) packages+=("${xen_packages[@]}") ;;
+    *) echo "usage: install-deps.sh [--xen]" >&2; exit 2 ;;
+esac
 
 installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
@@ -37,8 +54,15 @@ fi
 
 apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y
      -o DPkg::Lock::Timeout=300)
-"${apt[@]}" update </dev/null
-"${apt[@]}" install --no-install-recommends "${missing[@]}" </dev/null
+install() {
+    "${apt[@]}" install --no-install-recommends "${missing[@]}" </dev/null
+}
+# `apt-get update` only when needed: the package lists are missing, or
+# installing from them fails (a package unknown or a file gone from the mirror).
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || ! install; then
+    "${apt[@]}" update </dev/null
+    install
+fi
 
 for pkg in "${missing[@]}"; do
     if ! installed "$pkg"; then

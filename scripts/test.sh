@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install dependencies, then build and run every test twice: a normal
-# build in build/ and an AddressSanitizer + UBSan build in build-asan/.
+# build in build/ and an AddressSanitizer + UBSan build in build-asan/;
+# then the real-Xen end-to-end tests (label "xen": Xen 4.17 booted under
+# QEMU, tests/xen/README.md) once, on the normal build, alone.
+# IOREQ_TEST_XEN=0 leaves the real-Xen tests out.
 # Exits non-zero if any step fails.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -22,7 +25,7 @@ build_and_test() {
     echo "==> $dir: test"
     ASAN_OPTIONS=detect_leaks=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-        ctest --test-dir "$dir" --output-on-failure --parallel "$jobs"
+        ctest --test-dir "$dir" --output-on-failure --parallel "$jobs" -LE '^xen$'
 }
 
 run() {
@@ -37,6 +40,17 @@ run() {
 
 run build RelWithDebInfo -DIOREQ_SANITIZE=OFF
 run build-asan Debug -DIOREQ_SANITIZE=ON
+
+# The real-Xen tests use both cores (QEMU's software CPU): after the rest.
+if [ "${IOREQ_TEST_XEN:-1}" != 0 ]; then
+    echo "==> build: real-Xen tests"
+    if ctest --test-dir build --output-on-failure -L '^xen$'; then
+        results+=("real Xen (build): ok")
+    else
+        results+=("real Xen (build): FAILED")
+        failed=1
+    fi
+fi
 
 summary=$(IFS=,; echo "${results[*]}")
 if [ $failed -eq 0 ]; then
