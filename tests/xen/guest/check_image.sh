@@ -26,7 +26,10 @@ start=$(readelf -sW "$E" | awk '$8 == "gio_pvh_start" { print "0x" $2 }')
 note=$(readelf -nW "$E")
 grep -q 'Xen *0x00000004 *.*0x00000012\|Xen *0x00000004 *Unknown note type: (0x00000012)' <<<"$note" ||
     fail "no Xen note of type 18 with 4 bytes: $note"
-desc=$(awk '/description data:/ { print $3 $4 $5 $6 }' <<<"$note")
+# (binutils prints the bytes after "description data:" on the same line or
+# on the next one, depending on the version)
+desc=$(tr '\n' ' ' <<<"$note" | sed -n 's/.*description data: *\(\([0-9a-f][0-9a-f] *\)\{4\}\).*/\1/p' | tr -d ' ')
+[[ $desc =~ ^[0-9a-f]{8}$ ]] || fail "cannot read the note's 4 bytes: [$note]"
 phys_entry=$(printf '0x%s%s%s%s' "${desc:6:2}" "${desc:4:2}" "${desc:2:2}" "${desc:0:2}")
 [ $((phys_entry)) = $((start)) ] || fail "XEN_ELFNOTE_PHYS32_ENTRY is $phys_entry, not $start"
 
