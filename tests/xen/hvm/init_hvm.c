@@ -25,7 +25,8 @@
  *        result is a line NAME=VALUE on Xen's debug port 0xE9 (`xl dmesg`
  *        shows "(dN) NAME=VALUE"), as lib.sh's expect_guest_value reads.
  *
- * Then "IOREQ-HVM-DONE" (on ttyS0 with com1; on port 0xE9 always) and power
+ * Then "IOREQ-HVM-DONE" (on port 0xE9, and on ttyS0 with com1, ttyS1 with
+ * mixed) and power
  * off.  A part that would block (a tty whose interrupts never come) is cut
  * off by an alarm after 60 s.
  */
@@ -253,6 +254,8 @@ static void part_mixed_pci(void)
     result("pci.absent.id", "0x%08x", v);
 }
 
+static int com2_fd = -1;
+
 static void part_mixed_com2(void)
 {
     char line[256];
@@ -275,7 +278,7 @@ static void part_mixed_com2(void)
     after = irq_count(3);
     alarm(0);
     serial_line(1, line, sizeof(line));
-    close(fd);
+    com2_fd = fd; /* kept for the end marker */
     result("com2.tty", "written");
     result("com2.irq3.counted", "%s", after > before ? "yes" : "no");
     say("irq 3: %ld before, %ld after; %s", before, after, line);
@@ -371,5 +374,11 @@ int main(void)
         close(com1_fd);
     }
     e9_puts("IOREQ-HVM-DONE\n");
+    if (com2_fd >= 0) {
+        alarm(60);
+        tty_print(com2_fd, "IOREQ-HVM-DONE\n");
+        alarm(0);
+        close(com2_fd);
+    }
     power_off();
 }

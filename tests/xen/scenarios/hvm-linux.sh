@@ -44,15 +44,14 @@ router_wait_running "$domid" com1
 router_list ioreqctl-list.txt
 t0=$SECONDS
 guest_unpause "$domid"
-hvm_watch_start "$domid" "$out"
 
 wait_file_line "$out" 'is a 16550A' 150
 t_uart=$((SECONDS - t0))
-wait_file_line "$out" '^IOREQ-HVM-DONE' 90
+wait_file_line "$out" 'IOREQ-HVM-DONE' 90
 t_done=$((SECONDS - t0))
-guest_wait_down "$domid" 60
+hvm_wait_down "$domid" 60
 t_down=$((SECONDS - t0))
-guest_wait_gone "$domid" 30
+hvm_wait_gone "$domid" 30
 wait_file_line "$LOGS/router.log" "$name\($domid\): released" 15
 log "timing: unpause to the 16550A line ${t_uart} s, to the userspace test's end ${t_done} s, to power-off ${t_down} s"
 

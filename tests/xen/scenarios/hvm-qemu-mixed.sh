@@ -11,9 +11,9 @@
 # interrupts on ISA IRQ 3), and listing what Linux's own PCI scan found.
 # Each result is a NAME=VALUE line on Xen's debug port 0xE9.
 #
-# The hold: "hold": true and xl create -p; the router unpauses the domain
-# once both emulators run, and the scenario then sends xl unpause too (see
-# tests/xen/hvm/README.md, "Holding a guest with QEMU").
+# Order as in hvm-linux: xl create -p, the router starts both emulators,
+# xl unpause.  Not the router's "hold": with a QEMU device model it does not
+# work (tests/xen/hvm/README.md, "Holding a guest with QEMU").
 . ./lib_hvm.sh
 
 name=hvmmixed
@@ -24,7 +24,6 @@ cat >"$cfg" <<EOF
   "guests": [
     {
       "name": "$name",
-      "hold": true,
       "emulators": [
         {
           "id": "com2",
@@ -50,18 +49,13 @@ hvm_linux_create "$name" "$GUESTS/hvm-initrd.cpio.gz" \
 domid=${GUEST_DOMID[$name]}
 router_wait_running "$domid" com2 pcitest
 router_list ioreqctl-list.txt
-wait_until 10 "the router to release its hold" \
-    grep -q "$name($domid): all 2 emulators ready: guest unpaused" "$LOGS/router.log"
 t0=$SECONDS
-# The router's unpause drops its pause; xl's resumes QEMU (QMP "cont") and
-# drops the pause of xl create -p.
 guest_unpause "$domid"
-hvm_watch_start "$domid" "/var/log/xen/guest-$name.log"
 
-guest_wait_line "$domid" '^IOREQ-HVM-DONE' 150
+wait_file_line "$LOGS/uart-com2.out" 'IOREQ-HVM-DONE' 150
 t_done=$((SECONDS - t0))
-guest_wait_down "$domid" 60
-guest_wait_gone "$domid" 30
+hvm_wait_down "$domid" 60
+hvm_wait_gone "$domid" 30
 wait_file_line "$LOGS/router.log" "$name\($domid\): released" 15
 log "timing: unpause to the mixed test's end ${t_done} s"
 guest_output "$domid" | sed 's/^/  guest: /' >&2
