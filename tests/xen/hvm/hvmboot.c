@@ -7,11 +7,12 @@
  * CPU moves about 100 KB/s: 50-90 s for Debian's 8 MB kernel.  QEMU's
  * generic loader (-device loader,file=F,addr=A,force-raw=on) instead writes
  * a file into guest RAM before the guest runs, at native speed.  This
- * program is the small part that still comes through -kernel (a minimal
- * bzImage of a few KB: QEMU's multiboot and PVH ROMs use fw_cfg DMA, which
- * hangs with Xen; QEMU already keeps its bzImage ROM off DMA for xenfv): it finds Debian's unmodified bzImage and the initramfs
- * where the generic loader put them and starts the kernel by the standard
- * 32-bit boot protocol (Documentation/arch/x86/boot.rst), as GRUB does.
+ * program is the small part that still comes through -kernel, a minimal
+ * bzImage of a few KB (QEMU's multiboot and PVH ROMs use fw_cfg DMA, which
+ * hangs with Xen; its bzImage ROM does not, on the xenfv machine).  It finds
+ * Debian's unmodified bzImage and the initramfs where the generic loader
+ * put them and starts the kernel by the standard 32-bit boot protocol
+ * (Documentation/arch/x86/boot.rst), as GRUB does.
  *
  * Its command line (xl's cmdline=, at cmd_line_ptr):
  *   hvmboot.kernel=ADDR           the bzImage, as loaded
@@ -19,11 +20,12 @@
  * Everything else is the kernel's command line.  Progress and errors go to
  * Xen's debug port 0xE9 ("(dN) hvmboot: ..." in xl dmesg).
  *
- * Memory: the loader lives at 0x10000 (QEMU's real-mode setup area); the protected-mode kernel is copied
- * to 1 MiB (its code32_start); boot_params and the command line are in the
- * loader's data, which the kernel's decompressor (16 MiB and up) leaves
- * alone.  The bzImage and initrd must lie above 16 MiB + init_size and
- * below the firmware's high zone (the scenario picks their addresses).
+ * Memory: the loader lives at 0x10000 (QEMU's real-mode setup area); the
+ * protected-mode kernel is copied to 1 MiB (its code32_start); boot_params
+ * and the command line are in the loader's data, which the kernel's
+ * decompressor (16 MiB and up) leaves alone.  The bzImage and initrd must
+ * lie above 16 MiB + init_size and below the firmware's high zone (the
+ * scenario picks their addresses).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -13,7 +13,8 @@
 #
 # Order as in hvm-linux: xl create -p, the router starts both emulators,
 # xl unpause.  Not the router's "hold": with a QEMU device model it does not
-# work (tests/xen/hvm/README.md, "Holding a guest with QEMU").
+# work (tests/xen/hvm/README.md, "Order: xl create -p, the router, xl
+# unpause").
 . ./lib_hvm.sh
 
 name=hvmmixed

@@ -152,30 +152,6 @@ wait_file_line() {
     log "${1##*/} has /$2/"
 }
 
-# expect_file_count FILE REGEX MIN: at least MIN lines of FILE match REGEX.
-expect_file_count() {
-    local n
-    n=$(grep -cE -- "$2" "$1" 2>/dev/null)
-    if [ "${n:-0}" -ge "$3" ]; then
-        log "ok       ${1##*/}: $n lines /$2/ (at least $3)"
-    else
-        log "MISMATCH ${1##*/}: ${n:-0} lines /$2/, expected at least $3"
-        CHECK_FAILURES=$((CHECK_FAILURES + 1))
-    fi
-}
-
-# expect_true WHAT COMMAND...: a check that COMMAND succeeds.
-expect_true() {
-    local what=$1
-    shift
-    if "$@"; then
-        log "ok       $what"
-    else
-        log "MISMATCH $what"
-        CHECK_FAILURES=$((CHECK_FAILURES + 1))
-    fi
-}
-
 # hvm_wait_down DOMID [SECONDS], hvm_wait_gone DOMID [SECONDS]: as lib.sh's
 # guest_wait_down and guest_wait_gone, polling once a second.
 hvm_wait_down() {
