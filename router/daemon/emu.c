@@ -63,11 +63,6 @@ void emu_free(struct emu *e)
     free(e);
 }
 
-bool emu_is_live(const struct emu *e)
-{
-    return e->pid > 0 || e->state == EMU_RESTARTING || e->state == EMU_STARTING;
-}
-
 static void set_error(struct emu *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(struct emu *e, const char *fmt, ...)
 {
@@ -182,8 +177,10 @@ static int spawn(struct routerd *r, struct emu *e)
     int pipefd[2];
     int rc;
 
-    if (!argv)
+    if (!argv) {
+        set_error(e, "out of memory");
         return -ENOMEM;
+    }
     snprintf(domid, sizeof(domid), "%u", e->guest->domid);
     snprintf(sid, sizeof(sid), "%u", e->server);
     argv[n++] = e->cfg.exec;
@@ -278,7 +275,6 @@ static void respawn(struct routerd *r, struct emu *e)
 void emu_start(struct routerd *r, struct emu *e)
 {
     e->nrestart_times = 0;
-    e->consecutive = 0;
     start_fresh(r, e, EMU_STARTING);
 }
 
@@ -405,6 +401,7 @@ void emu_on_ready_fd(struct routerd *r, struct emu *e)
         if (e->ready_len == sizeof(e->ready_buf) - 1) {
             close_ready_fd(r, e);
             set_error(e, "malformed readiness message");
+            rlog(e->guest, e, "%s: stopping it", e->error);
             kill(e->pid, SIGKILL);
             return;
         }

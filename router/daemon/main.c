@@ -132,10 +132,10 @@ void routerd_unwatch_fd(struct routerd *r, int fd)
 
 static struct emu *emu_by_ready_fd(struct routerd *r, int fd)
 {
-    for (size_t i = 0; i < r->nguests; i++)
-        for (size_t j = 0; j < r->guests[i]->nemus; j++)
-            if (r->guests[i]->emus[j]->ready_fd == fd)
-                return r->guests[i]->emus[j];
+    struct emu *e;
+    FOR_EACH_EMU(r, e)
+        if (e->ready_fd == fd)
+            return e;
     return NULL;
 }
 
@@ -145,7 +145,6 @@ static void config_changed(struct routerd *r)
 {
     routerd_build_wants(r);
     routerd_scan_domains(r);
-    reconcile(r);
 }
 
 static void on_watches(struct routerd *r)
@@ -173,7 +172,6 @@ static void on_watches(struct routerd *r)
         r->rescans_left = 10;
         routerd_scan_domains(r);
     }
-    reconcile(r);
 }
 
 static void begin_shutdown(struct routerd *r)
@@ -182,9 +180,9 @@ static void begin_shutdown(struct routerd *r)
         return;
     r->stopping = true;
     rlog(NULL, NULL, "stopping: terminating every emulator");
-    for (size_t i = 0; i < r->nguests; i++)
-        for (size_t j = 0; j < r->guests[i]->nemus; j++)
-            emu_request_stop(r, r->guests[i]->emus[j], EMU_GOAL_STOP);
+    struct emu *e;
+    FOR_EACH_EMU(r, e)
+        emu_request_stop(r, e, EMU_GOAL_STOP);
 }
 
 static void on_signals(struct routerd *r)
@@ -209,19 +207,16 @@ static void on_signals(struct routerd *r)
             break;
         }
     }
-    reconcile(r);
 }
 
 static uint64_t next_deadline(struct routerd *r)
 {
     uint64_t next = UINT64_MAX;
+    struct emu *e;
 
-    for (size_t i = 0; i < r->nguests; i++)
-        for (size_t j = 0; j < r->guests[i]->nemus; j++) {
-            uint64_t d = r->guests[i]->emus[j]->deadline_ms;
-            if (d && d < next)
-                next = d;
-        }
+    FOR_EACH_EMU(r, e)
+        if (e->deadline_ms && e->deadline_ms < next)
+            next = e->deadline_ms;
     for (size_t i = 0; i < r->norphans; i++)
         if (r->orphans[i].kill_ms && r->orphans[i].kill_ms < next)
             next = r->orphans[i].kill_ms;
@@ -230,16 +225,16 @@ static uint64_t next_deadline(struct routerd *r)
     return next;
 }
 
+/* Deadlines that have passed; then, once per loop turn, reconcile() for
+ * whatever the events and deadlines changed. */
 static void fire_deadlines(struct routerd *r)
 {
     uint64_t now = now_ms();
+    struct emu *e;
 
-    for (size_t i = 0; i < r->nguests; i++)
-        for (size_t j = 0; j < r->guests[i]->nemus; j++) {
-            struct emu *e = r->guests[i]->emus[j];
-            if (e->deadline_ms && e->deadline_ms <= now)
-                emu_on_deadline(r, e);
-        }
+    FOR_EACH_EMU(r, e)
+        if (e->deadline_ms && e->deadline_ms <= now)
+            emu_on_deadline(r, e);
     for (size_t i = 0; i < r->norphans; i++)
         if (r->orphans[i].kill_ms && r->orphans[i].kill_ms <= now) {
             kill(r->orphans[i].pid, SIGKILL);
@@ -254,12 +249,13 @@ static void fire_deadlines(struct routerd *r)
 
 static bool anything_running(const struct routerd *r)
 {
+    struct emu *e;
+
     if (r->norphans)
         return true;
-    for (size_t i = 0; i < r->nguests; i++)
-        for (size_t j = 0; j < r->guests[i]->nemus; j++)
-            if (r->guests[i]->emus[j]->pid > 0)
-                return true;
+    FOR_EACH_EMU(r, e)
+        if (e->pid > 0)
+            return true;
     return false;
 }
 

@@ -87,10 +87,10 @@ void reconcile(struct routerd *r)
 
 static struct emu *emu_by_pid(struct routerd *r, pid_t pid)
 {
-    for (size_t i = 0; i < r->nguests; i++)
-        for (size_t j = 0; j < r->guests[i]->nemus; j++)
-            if (r->guests[i]->emus[j]->pid == pid)
-                return r->guests[i]->emus[j];
+    struct emu *e;
+    FOR_EACH_EMU(r, e)
+        if (e->pid == pid)
+            return e;
     return NULL;
 }
 

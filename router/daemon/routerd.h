@@ -63,7 +63,6 @@ struct emu {
     uint64_t deadline_ms;       /* ready timeout, backoff end or kill time; 0 none */
     uint64_t started_ms;        /* when the current process was started */
     unsigned starts, restarts;
-    unsigned consecutive;       /* restarts since the last stable run */
     uint64_t restart_times[EMU_HISTORY];
     unsigned nrestart_times;
     bool has_exit;
@@ -148,6 +147,14 @@ struct routerd {
     unsigned rescans_left;
 };
 
+/* Every emulator of every guest, E set in turn.  Nested loops: leave with
+ * return, not break.  The body must not add or remove guests or emulators. */
+#define FOR_EACH_EMU(r, e)                                                        \
+    for (size_t gi_ = 0; gi_ < (r)->nguests; gi_++)                               \
+        for (size_t ei_ = 0;                                                      \
+             ei_ < (r)->guests[gi_]->nemus && ((e) = (r)->guests[gi_]->emus[ei_], 1); \
+             ei_++)
+
 /* ---- log.c ---- */
 void rlog(const struct guest *g, const struct emu *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -172,7 +179,6 @@ void emu_on_exit(struct routerd *r, struct emu *e, int status);
 void emu_on_deadline(struct routerd *r, struct emu *e);
 void emu_destroy_server(struct routerd *r, struct emu *e);
 void emu_publish(struct routerd *r, struct emu *e);
-bool emu_is_live(const struct emu *e); /* has a process or a pending restart */
 
 /* ---- guest.c ---- */
 struct guest *guest_find_domid(struct routerd *r, uint16_t domid);
