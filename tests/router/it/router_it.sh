@@ -152,7 +152,11 @@ case_two_guests() {
     for p in $pids_a $pids_b; do alive "$p" || fail "emulator pid $p not alive"; done
     ctl list >"$T/list" || fail "ioreqctl list"
     grep -q 'guest alpha' "$T/list" && grep -q 'guest beta' "$T/list" || fail "list: $(cat "$T/list")"
-    [ "$("$X" domain list | awk -v d="$a" '$1 == d { print $0 }' | grep -c .)" = 1 ] || true
+    # one ioreq server per emulator in each guest (SERVERS is the last column)
+    for d in "$a" "$b"; do
+        [ "$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')" = 3 ] ||
+            fail "domain $d: servers [$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')], want 3"
+    done
     # teardown of one guest: its emulators go, the other's stay
     "$X" domain destroy "$a" || fail "destroy $a"
     for p in $pids_a; do wait_dead "$p"; done
