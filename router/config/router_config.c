@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "router_config.h"
 
+#include "accounts.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -465,32 +467,13 @@ static void check_account(struct ctx *c, const char *base, const char *key, cons
     key_path(p, base, key);
     if (numeric_id(c, p, key, name) || !c->opts->check_accounts)
         return;
-    long hint = sysconf(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
-    size_t size = hint > 0 ? (size_t)hint : 1024;
-    for (;;) {
-        char *buf = malloc(size);
-        if (!buf) {
-            c->oom = true;
-            return;
-        }
-        struct passwd pw, *pwr = NULL;
-        struct group gr, *grr = NULL;
-        int r = group ? getgrnam_r(name, &gr, buf, size, &grr)
-                      : getpwnam_r(name, &pw, buf, size, &pwr);
-        free(buf);
-        if (r == ERANGE && size < (1u << 20)) {
-            size *= 2;
-            continue;
-        }
-        if (r == 0 && (group ? (void *)grr : (void *)pwr))
-            return;
-        /* glibc returns 0 with no entry; other systems use these for "not found" */
-        if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
-            err(c, p, "%s \"%s\" does not exist", key, name);
-        else
-            err(c, p, "%s \"%s\" cannot be looked up: %s", key, name, strerror(r));
-        return;
-    }
+    int r = group ? account_group_by_name(name, NULL) : account_user_by_name(name, NULL, NULL);
+    if (r == 0)
+        err(c, p, "%s \"%s\" does not exist", key, name);
+    else if (r == -ENOMEM)
+        c->oom = true;
+    else if (r < 0)
+        err(c, p, "%s \"%s\" cannot be looked up: %s", key, name, strerror(-r));
 }
 
 /* ---------------- isolation ---------------- */

@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include "ctl_server.h"
 
+#include "accounts.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -245,26 +247,12 @@ unsigned ctl_server_nclients(const struct ctl_server *s)
 /* Is the account of UID a member (primary or supplementary) of GID? */
 static bool uid_in_group(uid_t uid, gid_t gid)
 {
-    long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
-    size_t bufsz = sz > 0 ? (size_t)sz : 1024;
-    char *buf = NULL;
-    struct passwd pw, *pwp = NULL;
-    int r;
-    do {
-        char *nb = realloc(buf, bufsz);
-        if (!nb) {
-            free(buf);
-            return false;
-        }
-        buf = nb;
-        r = getpwuid_r(uid, &pw, buf, bufsz, &pwp);
-        bufsz *= 2;
-    } while (r == ERANGE && bufsz <= (1u << 20));
-    if (r || !pwp) {
-        free(buf);
+    gid_t primary;
+    char *name = NULL;
+
+    if (account_user_by_uid(uid, &primary, &name) != 1)
         return false;
-    }
-    bool member = pw.pw_gid == gid;
+    bool member = primary == gid;
     int ngroups = 32;
     gid_t *groups = NULL;
     while (!member) {
@@ -273,7 +261,7 @@ static bool uid_in_group(uid_t uid, gid_t gid)
             break;
         groups = ng;
         int n = ngroups;
-        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) >= 0) {
+        if (getgrouplist(name, primary, groups, &n) >= 0) {
             for (int i = 0; i < n; i++)
                 member |= groups[i] == gid;
             break;
@@ -283,7 +271,7 @@ static bool uid_in_group(uid_t uid, gid_t gid)
         ngroups = n;
     }
     free(groups);
-    free(buf);
+    free(name);
     return member;
 }
 

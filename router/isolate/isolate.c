@@ -14,6 +14,8 @@
  * succeeded. */
 #define _GNU_SOURCE
 #include "isolate.h"
+
+#include "accounts.h"
 #include "isolate_seccomp.h"
 
 #include <errno.h>
@@ -367,68 +369,6 @@ static int parse_id(const char *s, unsigned *id)
     return 1;
 }
 
-static size_t initial_bufsize(int name)
-{
-    long n = sysconf(name);
-    return n > 0 && n < (1 << 20) ? (size_t)n : 4096;
-}
-
-/* By NAME, or by UID if NAME is NULL.  1 found, 0 not found, <0 -errno. */
-static int passwd_lookup(const char *name, uid_t uid, uid_t *out_uid, gid_t *out_gid)
-{
-    size_t size = initial_bufsize(_SC_GETPW_R_SIZE_MAX);
-    for (;;) {
-        char *buf = malloc(size);
-        if (!buf)
-            return -ENOMEM;
-        struct passwd pw, *found = NULL;
-        int rc = name ? getpwnam_r(name, &pw, buf, size, &found)
-                      : getpwuid_r(uid, &pw, buf, size, &found);
-        if (rc == 0 && found) {
-            *out_uid = pw.pw_uid;
-            *out_gid = pw.pw_gid;
-        }
-        free(buf);
-        if (rc == ERANGE && size < (1u << 24)) {
-            size *= 2;
-            continue;
-        }
-        if (rc == EINTR)
-            continue;
-        if (rc == 0)
-            return found ? 1 : 0;
-        if (rc == ENOENT || rc == ESRCH) /* "not found" in some NSS modules */
-            return 0;
-        return -rc;
-    }
-}
-
-static int group_lookup(const char *name, gid_t *out_gid)
-{
-    size_t size = initial_bufsize(_SC_GETGR_R_SIZE_MAX);
-    for (;;) {
-        char *buf = malloc(size);
-        if (!buf)
-            return -ENOMEM;
-        struct group gr, *found = NULL;
-        int rc = getgrnam_r(name, &gr, buf, size, &found);
-        if (rc == 0 && found)
-            *out_gid = gr.gr_gid;
-        free(buf);
-        if (rc == ERANGE && size < (1u << 24)) {
-            size *= 2;
-            continue;
-        }
-        if (rc == EINTR)
-            continue;
-        if (rc == 0)
-            return found ? 1 : 0;
-        if (rc == ENOENT || rc == ESRCH)
-            return 0;
-        return -rc;
-    }
-}
-
 static int resolve_credentials(const struct isolate_spec *spec, struct child_ctx *c, char *err,
                                size_t errlen)
 {
@@ -446,9 +386,9 @@ static int resolve_credentials(const struct isolate_spec *spec, struct child_ctx
         uid_t found_uid;
         if (rc == 1) {
             c->uid = (uid_t)id;
-            rc = passwd_lookup(NULL, c->uid, &found_uid, &primary);
+            rc = account_user_by_uid(c->uid, &primary, NULL);
         } else {
-            rc = passwd_lookup(spec->user, 0, &found_uid, &primary);
+            rc = account_user_by_name(spec->user, &found_uid, &primary);
             if (rc == 0) {
                 set_err(err, errlen, "user '%s' does not exist", spec->user);
                 return -ENOENT;
@@ -473,7 +413,7 @@ static int resolve_credentials(const struct isolate_spec *spec, struct child_ctx
         if (rc == 1) {
             c->gid = (gid_t)id;
         } else {
-            rc = group_lookup(spec->group, &c->gid);
+            rc = account_group_by_name(spec->group, &c->gid);
             if (rc == 0) {
                 set_err(err, errlen, "group '%s' does not exist", spec->group);
                 return -ENOENT;
