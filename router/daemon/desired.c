@@ -264,10 +264,17 @@ int routerd_build_wants(struct routerd *r)
 
     for (size_t f = 0; f < r->opts.nconfig_files; f++)
         max += r->file_cfgs[f]->nguests;
-    wants_clear(r);
-    r->wants = calloc(max + 1, sizeof(*r->wants));
-    if (!r->wants)
+    /* Allocate first: on failure the wants in force stay as they are. */
+    struct want_guest *wants = calloc(max + 1, sizeof(*wants));
+    bool *was = calloc(r->nxs_entries + 1, sizeof(*was)); /* unbounded: not on the stack */
+    if (!wants || !was) {
+        free(wants);
+        free(was);
+        rlog(NULL, NULL, "out of memory: the config change is not applied");
         return -ENOMEM;
+    }
+    wants_clear(r);
+    r->wants = wants;
     for (size_t f = 0; f < r->opts.nconfig_files; f++) {
         const struct router_config *c = r->file_cfgs[f];
         for (size_t i = 0; i < c->nguests; i++) {
@@ -293,7 +300,6 @@ int routerd_build_wants(struct routerd *r)
         qsort(r->xs_entries, r->nxs_entries, sizeof(*r->xs_entries), xs_entry_cmp);
     /* Entries already in force first: a new entry that clashes with one of
      * them is the one rejected. */
-    bool was[r->nxs_entries + 1];
     for (size_t i = 0; i < r->nxs_entries; i++) {
         was[i] = r->xs_entries[i].accepted;
         r->xs_entries[i].accepted = false;
@@ -302,6 +308,7 @@ int routerd_build_wants(struct routerd *r)
         for (size_t i = 0; i < r->nxs_entries; i++)
             if (r->xs_entries[i].good && was[i] == (pass == 0))
                 add_xs_entry(r, &r->xs_entries[i]);
+    free(was);
     return 0;
 }
 
