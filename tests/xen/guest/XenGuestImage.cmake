@@ -7,9 +7,11 @@
 # "(dN) L12 in ..." lines) and ends with "END pass" or "END fail N", then
 # cli; hlt.  See tests/xen/guest/README.md.
 #
-# include() this file (tests/xen/guest/CMakeLists.txt does) from anywhere in
-# the project; gioc, the script compiler, is a target of that directory.
-include_guard(GLOBAL)
+# include() this file (tests/xen/guest/CMakeLists.txt does) from any
+# directory that builds images; gioc, the script compiler, is a target of
+# tests/xen/guest.  The guard is per directory so that each includer gets the
+# variables below (the compiler probe is cached, so it runs once).
+include_guard(DIRECTORY)
 
 set(XEN_GUEST_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(XEN_GUEST_SHARED_DIR ${CMAKE_CURRENT_LIST_DIR}/../../../hypervisor/sim/daemon)
