@@ -74,7 +74,7 @@ static struct json_object *list_json(struct routerd *r)
         json_object_object_add(go, "name", json_object_new_string(g->name));
         json_object_object_add(go, "domid", json_object_new_int(g->domid));
         json_object_object_add(go, "state", json_object_new_string(
-                                                g->hold && !g->released ? "held" : "running"));
+                                                g->holding ? "held" : "running"));
         for (size_t j = 0; j < g->nemus; j++)
             json_object_array_add(emus, emu_json(g->emus[j]));
         json_object_object_add(go, "emulators", emus);

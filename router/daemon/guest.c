@@ -37,12 +37,28 @@ struct emu *guest_find_emu(struct guest *g, const char *id)
     return NULL;
 }
 
-/* Lift a hold once every emulator is ready. */
+/* Drop our pause reference; the toolstack's own pause (xl create -p) is
+ * left for the toolstack to lift, so QEMU still gets its QMP "cont". */
+void guest_release_hold(struct routerd *r, struct guest *g, const char *why)
+{
+    if (!g->holding)
+        return;
+    int rc = xen_domain_unpause(r->xen, g->domid);
+    if (rc) {
+        rlog(g, NULL, "cannot unpause: %s", strerror(-rc));
+        return;
+    }
+    g->holding = false;
+    rlog(g, NULL, "%s: hold released", why);
+}
+
+/* Lift the hold once every emulator is ready. */
 void guest_check_hold(struct routerd *r, struct guest *g)
 {
     size_t ready = 0, failed = 0;
+    char why[64];
 
-    if (!g->hold || g->released)
+    if (!g->holding)
         return;
     for (size_t i = 0; i < g->nemus; i++) {
         if (g->emus[i]->state == EMU_RUNNING)
@@ -59,14 +75,8 @@ void guest_check_hold(struct routerd *r, struct guest *g)
     g->hold_stuck_logged = false;
     if (ready < g->nemus)
         return;
-    int rc = xen_domain_unpause(r->xen, g->domid);
-    if (rc) {
-        rlog(g, NULL, "cannot unpause: %s", strerror(-rc));
-        return;
-    }
-    g->released = true;
-    g->we_paused = false;
-    rlog(g, NULL, "all %zu emulators ready: guest unpaused", g->nemus);
+    snprintf(why, sizeof(why), "all %zu emulators ready", g->nemus);
+    guest_release_hold(r, g, why);
 }
 
 void routerd_add_orphan(struct routerd *r, pid_t pid)
@@ -92,6 +102,10 @@ static void remove_state(struct routerd *r, uint16_t domid)
 /* The domain is gone or going: stop its emulators, destroy its servers. */
 void guest_teardown(struct routerd *r, struct guest *g)
 {
+    /* Our pause reference goes with us; a domain already gone refuses. */
+    if (g->holding && xen_domain_unpause(r->xen, g->domid) == 0)
+        rlog(g, NULL, "stopping: hold released");
+    g->holding = false;
     for (size_t i = 0; i < g->nemus; i++) {
         struct emu *e = g->emus[i];
         if (e->pid > 0)
@@ -146,7 +160,6 @@ static void pick_up(struct routerd *r, uint16_t domid, const char *name,
                     const struct want_guest *w)
 {
     char fallback[24];
-    struct xen_domain_state st;
     struct guest *g = calloc(1, sizeof(*g));
     struct guest **arr = realloc(r->guests, (r->nguests + 1) * sizeof(*arr));
 
@@ -167,16 +180,15 @@ static void pick_up(struct routerd *r, uint16_t domid, const char *name,
     r->guests[r->nguests++] = g;
     rlog(g, NULL, "picked up: %zu emulators%s", w->nemus, w->hold ? ", held paused" : "");
 
-    if (g->hold && xen_domain_state(r->xen, domid, &st) == 0 && st.exists) {
-        /* Created paused (xl create -p): the one unpause is ours to give.
-         * Running: take a pause reference of our own. */
-        if (!st.paused) {
-            int rc = xen_domain_pause(r->xen, domid);
-            if (rc)
-                rlog(g, NULL, "cannot pause: %s", strerror(-rc));
-            else
-                g->we_paused = true;
-        }
+    if (g->hold) {
+        /* Always a reference of our own, also on a domain created paused:
+         * the toolstack's pause is not ours to give away (with QEMU as
+         * device model, only "xl unpause" resumes QEMU too). */
+        int rc = xen_domain_pause(r->xen, domid);
+        if (rc)
+            rlog(g, NULL, "cannot pause: %s", strerror(-rc));
+        else
+            g->holding = true;
     }
     char path[96];
     snprintf(path, sizeof(path), ROUTERD_XS_ROOT "/state/%u/name", domid);

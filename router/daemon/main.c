@@ -301,8 +301,6 @@ static void shutdown_cleanup(struct routerd *r)
 {
     while (r->nguests) {
         struct guest *g = r->guests[0];
-        if (g->we_paused && !g->released)
-            xen_domain_unpause(r->xen, g->domid); /* our hold only */
         guest_teardown(r, g);
     }
 }

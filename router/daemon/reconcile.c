@@ -59,6 +59,8 @@ static void reconcile_guest(struct routerd *r, struct guest *g)
         }
         i++;
     }
+    if (!w)
+        guest_release_hold(r, g, "no longer configured");
     if (removing || !w)
         return;
     for (size_t i = 0; i < w->nemus; i++) {

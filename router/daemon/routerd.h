@@ -74,8 +74,8 @@ struct guest {
     char *name;
     uint16_t domid;
     bool hold;       /* keep paused until every emulator is ready */
-    bool we_paused;  /* we hold a pause reference to drop at release */
-    bool released;   /* the hold has been lifted */
+    bool holding;    /* we hold a pause reference of our own (counted, as
+                      * XEN_DOMCTL_pausedomain is): ours alone to drop */
     bool hold_stuck_logged; /* "held paused: N failed" said once */
     struct emu *emus[ROUTER_MAX_EMULATORS_PER_GUEST];
     size_t nemus;
@@ -185,6 +185,7 @@ struct guest *guest_find_domid(struct routerd *r, uint16_t domid);
 struct guest *guest_find_name(struct routerd *r, const char *name);
 struct emu *guest_find_emu(struct guest *g, const char *id);
 void guest_check_hold(struct routerd *r, struct guest *g);
+void guest_release_hold(struct routerd *r, struct guest *g, const char *why);
 void guest_teardown(struct routerd *r, struct guest *g);
 const struct want_guest *routerd_want_for(struct routerd *r, const char *name, uint16_t domid);
 void routerd_scan_domains(struct routerd *r);

@@ -41,6 +41,12 @@ router=$!
 wait_running
 sed 's/^ioreq-routerd: /  /' "$work/router.log"
 
+step "the router held the guest with a pause of its own until its emulators were ready; the toolstack's pause is left to 'xl unpause'"
+pause_count() { "$xensim" domain info "$domid" | awk '$1 == "pause-count" { print $2 }'; }
+echo "  pause count now: $(pause_count) (the toolstack's)"
+"$xensim" domain unpause "$domid"
+echo "  after 'xensim domain unpause': $(pause_count)"
+
 step "ioreqctl list: one process and one ioreq server per emulator"
 ctl list
 

@@ -171,22 +171,42 @@ case_two_guests() {
     guest "$b" c
 }
 
-# A guest created after the router started is picked up by name, and held
-# paused until its emulators are ready.
+# A guest created after the router started is picked up by name and held
+# by a pause reference of the router's own: the toolstack's pause (xl
+# create -p) stays the toolstack's to lift, and the guest runs only once
+# both are gone.  uart0 is started through a gate, so "not ready yet" is a
+# state the test controls rather than a race.
 case_late_pickup() {
-    three_emulators late "$T/con" "$T/uart" true | { echo '{ "guests": ['; cat; echo '] }'; } >"$T/cfg.json"
+    printf '#!/bin/sh\nwhile [ ! -e "%s" ]; do sleep 0.05; done\nexec "%s" "$@"\n' \
+        "$T/gate" "$BIN/ioreq-uart" >"$T/gated-uart"
+    chmod +x "$T/gated-uart"
+    three_emulators late "$T/con" "$T/uart" true |
+        sed "s|\"exec\": \"ioreq-uart\"|\"exec\": \"$T/gated-uart\"|" |
+        { echo '{ "guests": ['; cat; echo '] }'; } >"$T/cfg.json"
+    grep -q gated-uart "$T/cfg.json" || { fail "gate not in the config"; return; }
     router r --config "$T/cfg.json" || return
     ctl list | grep -q 'late' || fail "configured guest not listed"
     local d
     d=$("$X" domain create --name late --type hvm --vcpus 1 --memory 64M --paused)
+    wait_state "$d" pcitest0 running || return
+    # the toolstack's pause and the router's
+    pc() { "$X" domain info "$d" | awk '$1 == "pause-count" { print $2 }'; }
+    [ "$(pc)" = 2 ] || fail "pause count while held and created paused: [$(pc)], want 2"
+    ctl list | grep -q 'held' || fail "list does not show the guest held: $(ctl list)"
+    "$X" domain unpause "$d" || fail "toolstack unpause"
+    [ "$(pc)" = 1 ] || fail "pause count after the toolstack's unpause: [$(pc)], want 1"
+    [ "$(st "$d" uart0 state)" = starting ] || fail "uart0: [$(st "$d" uart0 state)], want starting"
+    grep -q 'hold released' "$T/r.log" && fail "hold released before uart0 was ready"
+    touch "$T/gate"
     three_script "late hello" >"$T/a.gio"
-    guest "$d" a # blocks while paused; the router unpauses once ready
+    guest "$d" a # blocks until the router drops its pause
     for e in uart0 pcitest0 debugcon0; do
         [ "$(st "$d" "$e" state)" = running ] || fail "$e not running"
     done
+    [ "$(pc)" = 0 ] || fail "pause count after the hold: [$(pc)], want 0"
     wait_file "$T/con"
     expect_file "$T/con" 'late hello\n'
-    grep -q 'guest unpaused' "$T/r.log" || fail "no unpause in the log"
+    grep -q 'all 3 emulators ready: hold released' "$T/r.log" || fail "no hold release in the log"
     # a domain with another name is left alone
     local o
     o=$(domain other hvm)

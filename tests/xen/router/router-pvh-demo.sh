@@ -3,8 +3,10 @@
 # is demo.gio built into a guest image (router_demo.elf).
 #
 #   1. the router starts first; the guest is created paused (xl create -p);
-#      the router picks it up by name on @introduceDomain, brings up one
-#      ioreq server and one emulator process each, and gives the unpause;
+#      the router picks it up by name on @introduceDomain and takes a pause
+#      reference of its own; the scenario gives the toolstack's unpause (xl
+#      unpause) at once, and the guest still waits until the router has
+#      brought up one ioreq server and one emulator process each;
 #   2. while the guest waits on debugcon0, which the scenario stopped
 #      (SIGSTOP) once ready: the router's xenstore state, `ioreqctl list`;
 #      then SIGCONT;
@@ -21,9 +23,9 @@
 router_start router-demo.json
 router_log_has 'running: 1 guest\(s\) configured' || fail "the router did not report its config"
 
-# 1. picked up by name, held, brought up, unpaused.  As soon as debugcon0
+# 1. picked up by name, held, brought up, released.  As soon as debugcon0
 #    is ready it is stopped (SIGSTOP, from a watcher started before the
-#    guest is created: the router may unpause the guest before `xl create`
+#    guest is created, as the emulators can be ready before `xl create`
 #    returns; the guest reaches its first debug console access after a 2 s
 #    sleep), so that the guest waits on it while the router's state is taken.
 stop_when_logged stop-debugcon0 '^ioreq-routerd: demo\([0-9]+\)/debugcon0: ready: ' demo '[0-9]+' debugcon0
@@ -31,7 +33,9 @@ guest_create demo "$GUESTS/router_demo.elf"
 domid=${GUEST_DOMID[demo]}
 guest_note_domid "$domid"
 pfx="demo\\($domid\\)"
-router_wait_log "^ioreq-routerd: $pfx: all 3 emulators ready: guest unpaused\$" 60
+router_wait_log "^ioreq-routerd: $pfx: picked up: 3 emulators, held paused\$" 60
+guest_unpause "$domid"
+router_wait_log "^ioreq-routerd: $pfx: all 3 emulators ready: hold released\$" 60
 wait_stopped stop-debugcon0 30
 stopped=$STOPPED_PID
 

@@ -16,17 +16,19 @@
 . ./lib_router.sh
 
 router_start router-kill9.json
-# The guest polls (10 a second) for a second after the router unpaused it,
+# The guest polls (10 a second) for a second after the router released it,
 # then its emulator stops (SIGSTOP): the guest's next access waits on it.
 # A watcher started before the guest is created does that (builtins only:
-# the router may unpause the guest before `xl create` returns).
-stop_when_logged stop-uart0 '^ioreq-routerd: k9\([0-9]+\): all 1 emulators ready: guest unpaused$' \
+# the emulator can be ready before `xl create` returns).
+stop_when_logged stop-uart0 '^ioreq-routerd: k9\([0-9]+\): all 1 emulators ready: hold released$' \
     k9 '[0-9]+' uart0 1
 guest_create k9 "$GUESTS/router_kill9.elf"
 domid=${GUEST_DOMID[k9]}
 guest_note_domid "$domid"
 pfx="k9\\($domid\\)"
-router_wait_log "^ioreq-routerd: $pfx: all 1 emulators ready: guest unpaused\$" 60
+router_wait_log "^ioreq-routerd: $pfx: picked up: 1 emulators, held paused\$" 60
+guest_unpause "$domid"
+router_wait_log "^ioreq-routerd: $pfx: all 1 emulators ready: hold released\$" 60
 wait_stopped stop-uart0 30
 pid1=$STOPPED_PID
 

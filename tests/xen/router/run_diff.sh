@@ -71,12 +71,15 @@ sim_inside() {
     domid=$("$BIN/xensim" domain create --name "$guest" --type "$type" --vcpus 1 \
             --memory "$memory" --paused) || { bad "xensim domain create"; return 1; }
     say "domain $domid ($guest, $type, $memory) created paused"
-    # Paused until the router has brought its emulators up: the run waits.
+    # Held by the router (a pause of its own) once picked up; then the
+    # toolstack's unpause, as on Xen.  The run waits until both are gone.
+    UNTIL_S=20 until_ok grep -q ': held paused$' "$T/router.log" || bad "not held by the router"
+    "$BIN/xensim" domain unpause "$domid" || bad "xensim domain unpause"
     "$BIN/xensim" guest run --trace "$domid" "$script" >"$T/sim.trace" 2>"$T/guest.err" &
     local g=$!
     if [ -n "$kill" ]; then
         # (xensim prints the trace when the run ends: go by the router's log)
-        UNTIL_S=20 until_ok grep -q ': guest unpaused$' "$T/router.log" || bad "no unpause"
+        UNTIL_S=20 until_ok grep -q ': hold released$' "$T/router.log" || bad "no hold release"
         local pid
         pid=$(st "$domid" "$kill" pid)
         sleep 1
