@@ -470,11 +470,27 @@ void emu_on_deadline(struct routerd *r, struct emu *e)
         respawn(r, e);
 }
 
+/*
+ * Before a process is stopped for good: no new requests for its server, so
+ * that it can answer what is in flight before it exits.  Xen does not wake
+ * a vCPU whose server is destroyed under it; this way none is left waiting.
+ */
+static void quiesce_server(struct routerd *r, struct emu *e)
+{
+    if (!e->have_server)
+        return;
+    int rc = xen_server_disable(r->xen, e->guest->domid, e->server);
+    if (rc)
+        rlog(e->guest, e, "cannot disable ioreq server %u: %s", e->server, strerror(-rc));
+}
+
 void emu_request_stop(struct routerd *r, struct emu *e, enum emu_stop_goal goal)
 {
     if (e->pid > 0) {
         if (e->state == EMU_STOPPING && goal != EMU_GOAL_REMOVE && e->goal == EMU_GOAL_REMOVE)
             return; /* removal wins */
+        if (goal != EMU_GOAL_RESTART && (e->state != EMU_STOPPING || e->goal == EMU_GOAL_RESTART))
+            quiesce_server(r, e);
         e->goal = goal;
         if (e->state != EMU_STOPPING) {
             kill(e->pid, SIGTERM);

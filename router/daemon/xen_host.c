@@ -122,6 +122,11 @@ int xen_server_enable(struct xen_host *x, uint16_t domid, uint16_t id)
     return xendevicemodel_set_ioreq_server_state(x->dm, domid, id, 1) ? neg_errno() : 0;
 }
 
+int xen_server_disable(struct xen_host *x, uint16_t domid, uint16_t id)
+{
+    return xendevicemodel_set_ioreq_server_state(x->dm, domid, id, 0) ? neg_errno() : 0;
+}
+
 int xen_server_destroy(struct xen_host *x, uint16_t domid, uint16_t id)
 {
     return xendevicemodel_destroy_ioreq_server(x->dm, domid, id) ? neg_errno() : 0;

@@ -31,6 +31,7 @@ int xen_server_create(struct xen_host *x, uint16_t domid, enum router_bufioreq m
 int xen_server_map_all(struct xen_host *x, uint16_t domid, uint16_t id,
                        const struct router_emulator *cfg, char *err, size_t errlen);
 int xen_server_enable(struct xen_host *x, uint16_t domid, uint16_t id);
+int xen_server_disable(struct xen_host *x, uint16_t domid, uint16_t id);
 int xen_server_destroy(struct xen_host *x, uint16_t domid, uint16_t id);
 
 /* domains */

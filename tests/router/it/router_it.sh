@@ -309,6 +309,70 @@ case_crashloop() {
     stop_router
 }
 
+# An emulator that dies for good under a waiting vCPU: the router destroys
+# its server, and, as on Xen 4.17, nothing completes the vCPU's request: the
+# guest stays stopped on it until its domain is destroyed.
+case_failed_under_waiter() {
+    local d
+    d=$(domain w hvm)
+    printf '{ "guests": [ { "name": "w", "emulators": [
+  { "id": "uart0", "exec": "ioreq-uart", "args": ["--backend", "file:%s"], "ports": ["0x3f8-0x3ff"],
+    "restart": { "policy": "never" } } ] } ] }\n' "$T/uart" >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    wait_state "$d" uart0 running || return
+    local p
+    p=$(pid_of "$d" uart0)
+    printf 'in 0x3fd 1 expect 0x60\n' >"$T/a.gio"
+    guest "$d" a
+    kill -STOP "$p"
+    printf 'in 0x3fd 1 expect 0x60\nin 0x80 1 expect 0xff\n' >"$T/b.gio"
+    "$X" guest run "$d" "$T/b.gio" >"$T/guest.out" 2>&1 &
+    local g=$!
+    sleep 0.3
+    kill -KILL "$p"
+    wait_state "$d" uart0 failed || return
+    [ -z "$(st "$d" uart0 server)" ] || fail "a failed emulator kept its server"
+    [ "$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')" = 0 ] || fail "server not destroyed"
+    sleep 1
+    alive "$g" || fail "the guest's access completed after its server was destroyed: $(cat "$T/guest.out")"
+    "$X" domain destroy "$d" || fail "destroy $d"
+    local deadline=$((SECONDS + 10))
+    while alive "$g" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    alive "$g" && { fail "guest run did not end with its domain"; kill "$g"; }
+    wait "$g" && fail "guest run of a destroyed domain succeeded: $(cat "$T/guest.out")"
+    stop_router
+}
+
+# ioreqctl stop while a vCPU waits on the emulator: the router disables the
+# server first, the process answers what is in flight before it exits, and
+# later accesses read all ones; nobody is left waiting on a destroyed server.
+case_stop_under_waiter() {
+    local d
+    d=$(domain s hvm)
+    printf '{ "guests": [ { "name": "s", "emulators": [
+  { "id": "uart0", "exec": "ioreq-uart", "args": ["--backend", "file:%s"], "ports": ["0x3f8-0x3ff"] } ] } ] }\n' \
+        "$T/uart" >"$T/cfg.json"
+    router r --config "$T/cfg.json" || return
+    wait_state "$d" uart0 running || return
+    local p
+    p=$(pid_of "$d" uart0)
+    kill -STOP "$p"
+    printf 'in 0x3fd 1 expect 0x60\nin 0x3fd 1 expect 0xff\n' >"$T/a.gio"
+    "$X" guest run "$d" "$T/a.gio" >"$T/guest.out" 2>&1 &
+    local g=$!
+    sleep 0.3
+    alive "$g" || fail "the guest did not wait on the stopped emulator: $(cat "$T/guest.out")"
+    ctl stop s uart0 >/dev/null || fail "ioreqctl stop"
+    kill -CONT "$p"
+    local deadline=$((SECONDS + 10))
+    while alive "$g" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    alive "$g" && { fail "the guest was left waiting"; kill "$g"; }
+    wait "$g" || fail "guest run across the stop: $(cat "$T/guest.out")"
+    wait_state "$d" uart0 stopped || return
+    [ "$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')" = 0 ] || fail "server not destroyed"
+    stop_router
+}
+
 # SIGHUP applies only the difference; a bad file changes nothing.
 case_sighup() {
     local d
