@@ -224,7 +224,6 @@ int hvio_vcpu_remove(struct hvio_host *host, domid_t domid, unsigned int vcpu_id
         servers_remove_vcpu_locked(d, vcpu_id);
         v->online = false;
         v->pending = 0;
-        v->lost_server = false;
         host->ops.vcpu_kick(host->ctx, domid, vcpu_id);
     }
     domain_unlock(d);

@@ -43,9 +43,6 @@ struct hvio_vcpu {
     bool online;
     /* Servers (bit per id) holding a synchronous request of this vCPU. */
     uint8_t pending;
-    /* A server it waited on was destroyed: as in Xen, nothing woke it, and
-     * when something does it completes with the request's own data. */
-    bool lost_server;
     /* Last slot state seen per server, to catch states moving backwards. */
     uint8_t seen_state[HVIO_MAX_SERVERS];
 };

@@ -108,14 +108,7 @@ int wait_for_io_unlock(struct hvio_domain *d, struct hvio_vcpu *v,
         d->host->ops.vcpu_block(d->host->ctx, d->cfg.domid, v->id);
         domain_lock(d);
     }
-    /* Woken with its server gone, Xen completes the request as it was
-     * sent, whose data is 0 for a read (hvmemul_do_io). */
-    if (!rc && v->lost_server && !answered) {
-        *data = 0;
-        answered = true;
-    }
     v->pending = 0;
-    v->lost_server = false;
     domain_unlock(d);
     return rc ? rc : answered;
 }

@@ -159,13 +159,11 @@ void server_teardown_locked(struct hvio_domain *d, struct hvio_server *s)
     d->servers[id] = NULL;
     for (unsigned int t = 0; t < NR_RANGE_TYPES; t++)
         range_index_forget(&d->index[t], id);
-    /* Xen frees the server's channels and wakes nobody: a vCPU waiting on
-     * it stays blocked until an event on one of its other channels, or
-     * its removal or its domain's death. */
+    /* A vCPU waiting on this server completes as unhandled. */
     for (unsigned int i = 0; i < d->cfg.max_vcpus; i++) {
         if (d->vcpus[i].pending & (1u << id)) {
             d->vcpus[i].pending &= (uint8_t)~(1u << id);
-            d->vcpus[i].lost_server = true;
+            ops_of(d)->vcpu_kick(d->host->ctx, d->cfg.domid, i);
         }
     }
     release_gfns(d, s);

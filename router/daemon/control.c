@@ -38,13 +38,8 @@ static struct json_object *emu_json(const struct emu *e)
     json_object_object_add(o, "server", e->have_server ? json_object_new_int(e->server) : NULL);
     json_object_object_add(o, "restarts", json_object_new_int((int)e->restarts));
     json_object_object_add(o, "starts", json_object_new_int((int)e->starts));
-    if (e->has_exit) {
-        int st = e->exit_status;
-        if (WIFEXITED(st))
-            snprintf(buf, sizeof(buf), "exited %d", WEXITSTATUS(st));
-        else
-            snprintf(buf, sizeof(buf), "killed by signal %d", WTERMSIG(st));
-    }
+    if (e->has_exit) /* the same words as the log and xenstore's exit-status */
+        emu_format_status(e->exit_status, buf, sizeof(buf));
     json_object_object_add(o, "last_exit", e->has_exit ? json_object_new_string(buf) : NULL);
     json_object_object_add(o, "error", e->error[0] ? json_object_new_string(e->error) : NULL);
     json_object_object_add(o, "ports", ranges_json(e->cfg.ports, e->cfg.nports));

@@ -72,7 +72,7 @@ static void set_error(struct emu *e, const char *fmt, ...)
     va_end(ap);
 }
 
-static void format_status(int status, char *buf, size_t len)
+void emu_format_status(int status, char *buf, size_t len)
 {
     if (WIFEXITED(status))
         snprintf(buf, len, "exited %d", WEXITSTATUS(status));
@@ -110,7 +110,7 @@ void emu_publish(struct routerd *r, struct emu *e)
     snprintf(buf, sizeof(buf), "%u", e->restarts);
     publish_one(r, e, "restarts", buf);
     if (e->has_exit) {
-        format_status(e->exit_status, buf, sizeof(buf));
+        emu_format_status(e->exit_status, buf, sizeof(buf));
         publish_one(r, e, "exit-status", buf);
     }
     publish_one(r, e, "error", e->error[0] ? e->error : NULL);
@@ -413,7 +413,7 @@ void emu_on_exit(struct routerd *r, struct emu *e, int status)
     char what[64];
     bool was_ready = e->state == EMU_RUNNING;
 
-    format_status(status, what, sizeof(what));
+    emu_format_status(status, what, sizeof(what));
     close_ready_fd(r, e);
     e->pid = 0;
     e->has_exit = true;

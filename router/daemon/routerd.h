@@ -32,6 +32,7 @@ enum emu_state {
 };
 
 const char *emu_state_name(enum emu_state s);
+void emu_format_status(int status, char *buf, size_t len); /* "exited N", "killed by SIGKILL" */
 
 /* Why an emulator is being stopped: decides what happens once it has exited. */
 enum emu_stop_goal {

@@ -1,14 +1,13 @@
 /*
  * The core under real threads: vCPU threads emulating accesses, an
  * emulator thread answering them, and a control thread creating,
- * disabling, draining and destroying a second server at the same time.
- * Checks the locking and the vcpu_block/vcpu_kick contract rather than any one
+ * destroying and re-ranging a second server at the same time.  Checks the
+ * locking and the vcpu_block/vcpu_kick contract rather than any one
  * semantic: every answer must be right or a defined "unhandled", nothing
  * may hang, crash or leak.
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,38 +297,10 @@ static ioservid_t make_server(struct world *w, uint64_t first_port)
     return id;
 }
 
-static bool slots_idle(struct world *w, ioservid_t id)
-{
-    bool idle = true;
-
-    pthread_mutex_lock(&w->pages_mutex);
-    for (unsigned int v = 0; v < NR_VCPUS; v++) {
-        uint8_t *flags = (uint8_t *)&w->pages[id]->vcpu_ioreq[v] + 30;
-        if ((__atomic_load_n(flags, __ATOMIC_ACQUIRE) & 0xf) != STATE_IOREQ_NONE)
-            idle = false;
-    }
-    pthread_mutex_unlock(&w->pages_mutex);
-    return idle;
-}
-
-/*
- * Take a server away as a careful emulator does: disable it, let every
- * request in flight be answered and taken, then destroy it.  (Destroying it
- * under a waiting vCPU would leave that vCPU blocked, as in Xen.)
- */
 static void drop_server(struct world *w, ioservid_t id)
 {
-    struct xen_dm_op op = { .op = XEN_DMOP_set_ioreq_server_state };
+    struct xen_dm_op op = { .op = XEN_DMOP_destroy_ioreq_server };
 
-    op.u.set_ioreq_server_state.id = id;
-    op.u.set_ioreq_server_state.enabled = 0;
-    assert_int_equal(dm(w, &op), 0);
-    while (!slots_idle(w, id)) {
-        wake_kick(&w->emulator);
-        sched_yield();
-    }
-
-    op = (struct xen_dm_op){ .op = XEN_DMOP_destroy_ioreq_server };
     op.u.destroy_ioreq_server.id = id;
     pthread_mutex_lock(&w->pages_mutex);
     assert_int_equal(dm(w, &op), 0);

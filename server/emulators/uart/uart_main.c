@@ -112,8 +112,10 @@ static void set_irq(struct uart_prog *p, bool level)
 
     if (!p->use_irq || !p->ctx)
         return;
+    emu_logf(&p->log, IOREQ_LOG_DEBUG, "ISA IRQ %u %s", p->irq, level ? "raised" : "lowered");
     rc = ioreq_set_isa_irq(p->ctx, p->irq, level);
-    if (rc < 0 && !p->irq_failed) {
+    /* -EOPNOTSUPP (no PIC): libioreq has said so once already */
+    if (rc < 0 && rc != -EOPNOTSUPP && !p->irq_failed) {
         p->irq_failed = true;
         emu_logf(&p->log, IOREQ_LOG_WARNING, "setting ISA IRQ %u: %s", p->irq, strerror(-rc));
     }
@@ -179,6 +181,13 @@ static int serve(struct uart_prog *p, int sigfd)
 
             if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
                 emu_logf(&p->log, IOREQ_LOG_INFO, "signal %u: stopping", si.ssi_signo);
+            /* Finish what is in flight: a vCPU waits on it, and the server
+             * may be destroyed once we are gone. */
+            rc = ioreq_dispatch(p->ctx);
+            if (rc < 0) {
+                emu_logf(&p->log, IOREQ_LOG_ERROR, "dispatch: %s", strerror(-rc));
+                return -1;
+            }
             return 0;
         }
         if (fds[FD_IOREQ].revents) {

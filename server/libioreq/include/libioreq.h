@@ -62,8 +62,9 @@ struct ioreq_options {
      * Whether the guest has an emulated PIC/IOAPIC (HVM: yes, PVH: no).
      * Interrupt lines are never driven for a guest without one (Xen 4.17
      * crashes on the ISA IRQ dm_op for PVH, and INTx routes through the
-     * same IOAPIC): ioreq_set_isa_irq() and INTx from ioreq_pci_raise()
-     * return -EOPNOTSUPP and log once.  MSI works either way.
+     * same IOAPIC): raising with ioreq_set_isa_irq() or INTx from
+     * ioreq_pci_raise() returns -EOPNOTSUPP and logs once; lowering is a
+     * no-op that succeeds.  MSI works either way.
      * false is final.  true is checked: ioreq_open() asks Xen
      * (xc_domain_getinfolist) and, if the domain's emulation flags lack
      * XEN_X86_EMU_PIC, goes on as if false, saying so once at info level.
@@ -221,7 +222,7 @@ int ioreq_pci_lower(struct ioreq_pci_dev *dev);
 int ioreq_guest_read(struct ioreq_ctx *ctx, uint64_t gpa, void *buf, size_t len);
 int ioreq_guest_write(struct ioreq_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
 
-/* ISA IRQ 0..15 level.  -EOPNOTSUPP without a PIC (see has_pic). */
+/* ISA IRQ 0..15 level.  -EOPNOTSUPP raising without a PIC (see has_pic). */
 int ioreq_set_isa_irq(struct ioreq_ctx *ctx, unsigned int irq, bool level);
 int ioreq_inject_msi(struct ioreq_ctx *ctx, uint64_t addr, uint32_t data);
 

@@ -90,8 +90,8 @@ int ioreq_set_isa_irq(struct ioreq_ctx *ctx, unsigned int irq, bool level)
 {
     if (!ctx || irq > 15)
         return -EINVAL;
-    if (!ctx->has_pic)
-        return refuse(ctx, &ctx->isa_refusal_logged, "ISA IRQ", irq);
+    if (!ctx->has_pic) /* lowering a line never raised is nothing to refuse */
+        return level ? refuse(ctx, &ctx->isa_refusal_logged, "ISA IRQ", irq) : 0;
     if (xendevicemodel_set_isa_irq_level(ctx->dm, ctx->domid, (uint8_t)irq, level))
         return -(errno ? errno : EIO);
     return 0;
@@ -109,7 +109,7 @@ int ioreq_inject_msi(struct ioreq_ctx *ctx, uint64_t addr, uint32_t data)
 int irq_set_intx(struct ioreq_ctx *ctx, uint8_t device, uint8_t intx, bool level)
 {
     if (!ctx->has_pic)
-        return refuse(ctx, &ctx->intx_refusal_logged, "INTx of PCI device", device);
+        return level ? refuse(ctx, &ctx->intx_refusal_logged, "INTx of PCI device", device) : 0;
     if (xendevicemodel_set_pci_intx_level(ctx->dm, ctx->domid, 0, 0, device, intx, level))
         return -(errno ? errno : EIO);
     return 0;

@@ -37,7 +37,7 @@ static const char list_result[] =
     "\"uptime_s\":12}]},"
     "{\"name\":\"web\",\"domid\":7,\"state\":\"running\",\"emulators\":["
     "{\"id\":\"debugcon-with-long-name\",\"state\":\"restarting\",\"pid\":null,\"server\":3,"
-    "\"restarts\":2,\"starts\":3,\"last_exit\":\"killed by signal 9\",\"ports\":[\"0xe9\",\"0x402\"],"
+    "\"restarts\":2,\"starts\":3,\"last_exit\":\"killed by SIGKILL\",\"ports\":[\"0xe9\",\"0x402\"],"
     "\"mmio\":[\"0xfe000000-0xfe000fff\"],\"pci\":[],\"bufioreq\":\"atomic\",\"uptime_s\":0},"
     "{\"id\":\"gpio\",\"state\":\"failed\",\"pid\":null,\"server\":null,\"restarts\":5,"
     "\"last_exit\":\"exited 1\",\"error\":\"crash loop: 5 restarts in 60 s\",\"ports\":[],"

@@ -58,7 +58,7 @@ expected_list='guest demo (domid 3, running)
 guest web (domid 7, running)
   EMULATOR                STATE      PID    SERVER RESTARTS  RANGES
   debugcon-with-long-name restarting -      3      2         ports 0xe9,0x402; mmio 0xfe000000-0xfe000fff
-                          last exit: killed by signal 9
+                          last exit: killed by SIGKILL
   gpio                    failed     -      -      5         -
                           last exit: exited 1
                           error: crash loop: 5 restarts in 60 s

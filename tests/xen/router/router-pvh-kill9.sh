@@ -91,7 +91,7 @@ expect_match "uart0's new pid" "$pid2" "^[0-9]+\$"
 [ "$pid2" != "$pid1" ] || expect_eq "uart0's pid after the restart" "$pid2" "not $pid1"
 expect_eq "uart0's new process $pid2 alive" "$alive2" yes
 expect_log "$LOGS/ioreqctl-list-2.txt" "^ +uart0 +running +$pid2 +$server1 +1 +ports 0x3f8-0x3ff\$"
-expect_log "$LOGS/ioreqctl-list-2.txt" '^ +last exit: killed by signal 9$'
+expect_log "$LOGS/ioreqctl-list-2.txt" '^ +last exit: killed by SIGKILL$'
 expect_eq "uart0's pid in xenstore and in the router's log" "$pid2" "$stopped2"
 guest_snapshot "$domid"
 expect_no_log "$RUN/d$domid.out" '^END '

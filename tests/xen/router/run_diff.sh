@@ -73,7 +73,7 @@ sim_inside() {
     say "domain $domid ($guest, $type, $memory) created paused"
     # Held by the router (a pause of its own) once picked up; then the
     # toolstack's unpause, as on Xen.  The run waits until both are gone.
-    UNTIL_S=20 until_ok grep -q ': held paused$' "$T/router.log" || bad "not held by the router"
+    UNTIL_S=20 until_ok grep -q ', held paused$' "$T/router.log" || bad "not held by the router"
     "$BIN/xensim" domain unpause "$domid" || bad "xensim domain unpause"
     "$BIN/xensim" guest run --trace "$domid" "$script" >"$T/sim.trace" 2>"$T/guest.err" &
     local g=$!

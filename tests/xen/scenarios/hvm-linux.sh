@@ -7,8 +7,9 @@
 # sent by the driver's THRE interrupt handler: IRQ 4 must count interrupts.
 #
 # Order: xl create -p (QEMU starts, the domain stays paused), the router
-# picks the domain up and starts ioreq-uart, then xl unpause (libxl resumes
-# QEMU and unpauses the domain).  See tests/xen/hvm/README.md.
+# picks the domain up, takes its own pause ("hold") and starts ioreq-uart;
+# xl unpause (libxl resumes QEMU, the toolstack's pause goes); the router
+# drops its pause once ioreq-uart serves.  See tests/xen/hvm/README.md.
 . ./lib_hvm.sh
 
 name=hvmlinux
@@ -19,6 +20,7 @@ cat >"$cfg" <<EOF
   "guests": [
     {
       "name": "$name",
+      "hold": true,
       "emulators": [
         {
           "id": "com1",
@@ -40,10 +42,15 @@ router_start "$cfg"
 hvm_linux_create "$name" "$GUESTS/hvm-initrd.cpio.gz" \
     "console=ttyS0,115200 loglevel=7 pci=noearly nokaslr ioreq_test=com1"
 domid=${GUEST_DOMID[$name]}
-router_wait_running "$domid" com1
-router_list ioreqctl-list.txt
+# The router holds the domain with a pause of its own; xl unpause (which
+# also resumes QEMU) lifts only the toolstack's, so the guest starts when
+# the router drops its pause, once every emulator serves.
+wait_file_line "$LOGS/router.log" "$name\\($domid\\): picked up: 1 emulators, held paused" 60
 t0=$SECONDS
 guest_unpause "$domid"
+wait_file_line "$LOGS/router.log" "$name\\($domid\\): all 1 emulators ready: hold released" 60
+router_wait_running "$domid" com1
+router_list ioreqctl-list.txt
 
 wait_file_line "$out" 'is a 16550A' 150
 t_uart=$((SECONDS - t0))

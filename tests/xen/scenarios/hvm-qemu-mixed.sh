@@ -11,10 +11,8 @@
 # interrupts on ISA IRQ 3), and listing what Linux's own PCI scan found.
 # Each result is a NAME=VALUE line on Xen's debug port 0xE9.
 #
-# Order as in hvm-linux: xl create -p, the router starts both emulators,
-# xl unpause.  Not the router's "hold": with a QEMU device model it does not
-# work (tests/xen/hvm/README.md, "Order: xl create -p, the router, xl
-# unpause").
+# Order as in hvm-linux: xl create -p, the router holds the domain and
+# starts both emulators, xl unpause, the router releases its hold.
 . ./lib_hvm.sh
 
 name=hvmmixed
@@ -25,6 +23,7 @@ cat >"$cfg" <<EOF
   "guests": [
     {
       "name": "$name",
+      "hold": true,
       "emulators": [
         {
           "id": "com2",
@@ -48,10 +47,15 @@ router_start "$cfg"
 hvm_linux_create "$name" "$GUESTS/hvm-initrd.cpio.gz" \
     "console=hvc0 loglevel=7 pci=noearly nokaslr ioreq_test=mixed pcitest=$slot"
 domid=${GUEST_DOMID[$name]}
-router_wait_running "$domid" com2 pcitest
-router_list ioreqctl-list.txt
+# The router holds the domain with a pause of its own; xl unpause (which
+# also resumes QEMU) lifts only the toolstack's, so the guest starts when
+# the router drops its pause, once every emulator serves.
+wait_file_line "$LOGS/router.log" "$name\\($domid\\): picked up: 2 emulators, held paused" 60
 t0=$SECONDS
 guest_unpause "$domid"
+wait_file_line "$LOGS/router.log" "$name\\($domid\\): all 2 emulators ready: hold released" 60
+router_wait_running "$domid" com2 pcitest
+router_list ioreqctl-list.txt
 
 wait_file_line "$LOGS/uart-com2.out" 'IOREQ-HVM-DONE' 150
 t_done=$((SECONDS - t0))

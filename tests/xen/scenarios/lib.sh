@@ -34,12 +34,21 @@ fail() { log "FAIL: $*"; exit 1; }
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND (in this shell, every
 # 0.1 s) until it succeeds; fails the scenario with "timed out after
 # SECONDS s waiting for WHAT".
+# bsleep SECONDS: sleep without starting a process (read -t on a FIFO
+# nobody writes).  Under QEMU's software CPU a dom0 process started while an
+# HVM guest runs now and then crashes in the dynamic loader, and every
+# process costs ~0.2 s, so the waits here start none of their own.
+# The FIFO is opened here, once, so that background subshells share it.
+mkfifo "$RUN/bsleep.fifo" 2>/dev/null
+exec {BSLEEP_FD}<>"$RUN/bsleep.fifo"
+bsleep() { read -r -t "$1" -u "$BSLEEP_FD" _ || :; }
+
 wait_until() {
     local limit=$1 what=$2 deadline=$((SECONDS + $1))
     shift 2
     until "$@" >/dev/null 2>&1; do
         [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $limit s waiting for $what"
-        sleep 0.1
+        bsleep 0.1
     done
 }
 
@@ -69,7 +78,7 @@ bg_wait_ready() {
     until [ -s "$file" ]; do
         bg_alive "$name" || { wait "${BG_PID[$name]}"; fail "$name exited (status $?) before it was ready"; }
         [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $limit s waiting for $name to be ready"
-        sleep 0.1
+        bsleep 0.1
     done
     read -r content <"$file"
     log "$name ready ($content)"
@@ -82,7 +91,7 @@ bg_stop() {
     [ -n "$pid" ] || return 0
     kill "-$sig" "$pid" 2>/dev/null
     while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-        sleep 0.1
+        bsleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
         log "$name did not exit in 10 s after SIG$sig: SIGKILL"

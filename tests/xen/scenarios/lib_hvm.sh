@@ -114,23 +114,7 @@ hvm_linux_create() {
     esac
 }
 
-# ---- waiting without starting processes ----
-#
-# Under QEMU's software CPU, a dom0 process that starts while an HVM guest
-# runs now and then crashes in the dynamic loader (README.md, "Known
-# problems"); lib.sh's waits start a `sleep` and a command ten times a
-# second.  These waits use shell builtins only.
-
-# hvm_sleep SECONDS: sleep without a process (read -t on a pipe nobody
-# writes to).
-HVM_SLEEP_FD=''
-hvm_sleep() {
-    if [ -z "$HVM_SLEEP_FD" ]; then
-        mkfifo "$RUN/hvm-sleep.fifo" 2>/dev/null
-        exec {HVM_SLEEP_FD}<>"$RUN/hvm-sleep.fifo"
-    fi
-    read -r -t "$1" -u "$HVM_SLEEP_FD" _ || :
-}
+# ---- waiting (lib.sh's bsleep: no process of its own) ----
 
 # file_has FILE REGEX: FILE (read by the shell) matches REGEX (extended).
 file_has() {
@@ -147,7 +131,7 @@ wait_file_line() {
     local limit=${3:-60} deadline=$((SECONDS + ${3:-60}))
     until file_has "$1" "$2"; do
         [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $limit s waiting for ${1##*/} to have /$2/"
-        hvm_sleep 0.5
+        bsleep 0.5
     done
     log "${1##*/} has /$2/"
 }
@@ -164,7 +148,7 @@ hvm_wait_state() { # DOMID SECONDS TEST WHAT
     local deadline=$((SECONDS + $2))
     until "$3" "$1"; do
         [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $2 s waiting for domain $1 to $4"
-        hvm_sleep 1
+        bsleep 1
     done
     log "domain $1: $4: done ($(guest_state "$1"))"
 }

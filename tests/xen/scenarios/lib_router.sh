@@ -27,7 +27,7 @@ router_start() {
     until rctl list >/dev/null 2>&1; do
         bg_alive router || fail "the router exited: $(tail -n 5 "$ROUTER_LOG")"
         [ "$SECONDS" -lt "$deadline" ] || fail "timed out after 30 s waiting for the router's control socket"
-        sleep 0.1
+        bsleep 0.1
     done
     log "router up (control socket $ROUTER_SOCK)"
 }
@@ -48,11 +48,6 @@ file_has() {
     return 1
 }
 
-# bsleep SECONDS: sleep without starting a process (read -t on a FIFO
-# nobody writes), for polls that must react quickly under load
-mkfifo "$RUN/bsleep.fifo" 2>/dev/null
-exec {BSLEEP_FD}<>"$RUN/bsleep.fifo"
-bsleep() { read -r -t "$1" -u "$BSLEEP_FD" _ || :; }
 
 # router_wait_log REGEX [SECONDS]: until the router logged a matching line
 # (builtins only: reacts within 0.05 s)
