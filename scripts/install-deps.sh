@@ -54,14 +54,14 @@ fi
 
 apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y
      -o DPkg::Lock::Timeout=300)
-install() {
+apt_install() {
     "${apt[@]}" install --no-install-recommends "${missing[@]}" </dev/null
 }
 # `apt-get update` only when needed: the package lists are missing, or
 # installing from them fails (a package unknown or a file gone from the mirror).
-if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || ! install; then
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || ! apt_install; then
     "${apt[@]}" update </dev/null
-    install
+    apt_install
 fi
 
 for pkg in "${missing[@]}"; do

@@ -120,6 +120,9 @@ EOF
 
 pid_of() { st "$1" "$2" pid; }
 
+# servers_of DOMID: how many ioreq servers the domain has (xensim's count)
+servers_of() { "$X" domain list | awk -v d="$1" '$1 == d { print $NF }'; }
+
 # ---- cases ----
 
 # Two guests, three emulators each: bring-up, service, teardown.
@@ -154,8 +157,7 @@ case_two_guests() {
     grep -q 'guest alpha' "$T/list" && grep -q 'guest beta' "$T/list" || fail "list: $(cat "$T/list")"
     # one ioreq server per emulator in each guest (SERVERS is the last column)
     for d in "$a" "$b"; do
-        [ "$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')" = 3 ] ||
-            fail "domain $d: servers [$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')], want 3"
+        [ "$(servers_of "$d")" = 3 ] || fail "domain $d: servers [$(servers_of "$d")], want 3"
     done
     # teardown of one guest: its emulators go, the other's stay
     "$X" domain destroy "$a" || fail "destroy $a"
@@ -310,71 +312,75 @@ case_crashloop() {
     stop_router
 }
 
+# uart_and_console NAME [RESTART-POLICY]: a config for guest NAME with uart0
+# (ports 0x3f8-0x3ff) and debugcon0 (0x402, output $T/con)
+uart_and_console() {
+    printf '{ "guests": [ { "name": "%s", "emulators": [
+  { "id": "uart0", "exec": "ioreq-uart", "args": ["--backend", "file:%s"], "ports": ["0x3f8-0x3ff"],
+    "restart": { "policy": "%s" } },
+  { "id": "debugcon0", "exec": "ioreq-debugcon", "args": ["--output", "%s"], "ports": ["0x402-0x402"] } ] } ] }\n' \
+        "$1" "$T/uart" "${2:-on-failure}" "$T/con"
+}
+
+# wait_on_stopped_uart DOMID [EXPECT]: stop uart0 (SIGSTOP), then have vCPU 1
+# read its LSR (expecting EXPECT, if given) in a background guest run, and
+# return once that vCPU waits on it: the '!' it first writes to the debug
+# console says it is at that access.  Sets UART_PID and RUN_PID.
+wait_on_stopped_uart() {
+    UART_PID=$(pid_of "$1" uart0)
+    kill -STOP "$UART_PID"
+    printf '# vCPU 0: nothing\n' >"$T/none.gio"
+    printf 'out 0x402 1 0x21\nout 0x402 1 0x0a\nin 0x3fd 1 %s\n' "${2:+expect $2}" >"$T/a.gio"
+    "$X" guest run --timeout 10000 "$1" "$T/none.gio" "$T/a.gio" >"$T/guest.out" 2>&1 &
+    RUN_PID=$!
+    # (the newline served: the same vCPU thread sends the UART read next)
+    for _ in $(seq 200); do [ "$(cat "$T/con" 2>/dev/null)" = '!' ] && break; sleep 0.05; done
+    expect_file "$T/con" '!\n'
+    sleep 0.5
+    alive "$RUN_PID" || fail "the guest did not wait on the stopped emulator: $(cat "$T/guest.out")"
+}
+
 # An emulator that dies for good under a waiting vCPU: the router destroys
 # its server, and the vCPU's access completes unanswered (all ones), the
 # simulator's defined outcome (docs/design.md, Teardown: Xen 4.17 leaves the
 # vCPU blocked instead); the guest goes on.
 case_failed_under_waiter() {
     local d
-    d=$(domain w hvm)
-    printf '{ "guests": [ { "name": "w", "emulators": [
-  { "id": "uart0", "exec": "ioreq-uart", "args": ["--backend", "file:%s"], "ports": ["0x3f8-0x3ff"],
-    "restart": { "policy": "never" } } ] } ] }\n' "$T/uart" >"$T/cfg.json"
+    d=$(domain w hvm 2)
+    uart_and_console w never >"$T/cfg.json"
     router r --config "$T/cfg.json" || return
-    wait_state "$d" uart0 running || return
-    local p
-    p=$(pid_of "$d" uart0)
-    kill -STOP "$p"
-    printf 'in 0x3fd 1 expect 0xff\nin 0x3fd 1 expect 0xff\n' >"$T/a.gio"
-    "$X" guest run --timeout 10000 "$d" "$T/a.gio" >"$T/guest.out" 2>&1 &
-    local g=$!
-    sleep 0.3
-    alive "$g" || fail "the guest did not wait on the stopped emulator: $(cat "$T/guest.out")"
-    kill -KILL "$p"
+    wait_state "$d" uart0 running && wait_state "$d" debugcon0 running || return
+    wait_on_stopped_uart "$d" 0xff
+    kill -KILL "$UART_PID"
     wait_state "$d" uart0 failed || return
     [ -z "$(st "$d" uart0 server)" ] || fail "a failed emulator kept its server"
-    wait "$g" || fail "guest run after the server went: $(cat "$T/guest.out")"
-    [ "$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')" = 0 ] || fail "server not destroyed"
+    wait "$RUN_PID" || fail "guest run after the server went: $(cat "$T/guest.out")"
+    [ "$(servers_of "$d")" = 1 ] || fail "uart0's server not destroyed"
     stop_router
 }
 
 # ioreqctl stop while a vCPU waits on the emulator: the router disables the
 # server before it signals the process, so new accesses read all ones at
-# once (even while the process, stopped here, has not exited), the request
-# in flight is still answered by the process, and no vCPU is left waiting
-# on a server about to be destroyed (on Xen such a vCPU would hang).
+# once (even while the process, stopped here, has not exited) and no vCPU
+# starts waiting on a server about to be destroyed (on Xen it would hang);
+# the vCPU already waiting completes.
 case_stop_under_waiter() {
     local d
     d=$(domain s hvm 2)
-    printf '{ "guests": [ { "name": "s", "emulators": [
-  { "id": "uart0", "exec": "ioreq-uart", "args": ["--backend", "file:%s"], "ports": ["0x3f8-0x3ff"] },
-  { "id": "debugcon0", "exec": "ioreq-debugcon", "args": ["--output", "%s"], "ports": ["0x402-0x402"] } ] } ] }\n' \
-        "$T/uart" "$T/con" >"$T/cfg.json"
+    uart_and_console s >"$T/cfg.json"
     router r --config "$T/cfg.json" || return
     wait_state "$d" uart0 running && wait_state "$d" debugcon0 running || return
-    local p
-    p=$(pid_of "$d" uart0)
-    kill -STOP "$p"
-    # the debug console's '!' says the vCPU is at the UART access
-    printf '# vCPU 0: nothing\n' >"$T/none.gio"
-    printf 'out 0x402 1 0x21\nout 0x402 1 0x0a\nin 0x3fd 1\n' >"$T/a.gio"
-    "$X" guest run --timeout 10000 "$d" "$T/none.gio" "$T/a.gio" >"$T/guest.out" 2>&1 &
-    local g=$!
-    # (the newline served: the same vCPU thread sends the UART read next)
-    for _ in $(seq 200); do [ "$(cat "$T/con" 2>/dev/null)" = '!' ] && break; sleep 0.05; done
-    expect_file "$T/con" '!\n'
-    sleep 0.5
-    alive "$g" || fail "the guest did not wait on the stopped emulator: $(cat "$T/guest.out")"
+    wait_on_stopped_uart "$d"
     ctl stop s uart0 >/dev/null || fail "ioreqctl stop"
     # the process is still stopped: only a disabled server answers now
     printf 'in 0x3fd 1 expect 0xff\n' >"$T/b.gio"
     # (well within the 3 s before the router would SIGKILL the process)
     "$X" guest run --timeout 1500 "$d" "$T/b.gio" >"$T/guest-b.out" 2>&1 ||
         fail "an access after the stop: $(cat "$T/guest-b.out")"
-    kill -CONT "$p"
-    wait "$g" || fail "the request in flight: $(cat "$T/guest.out")"
+    kill -CONT "$UART_PID"
+    wait "$RUN_PID" || fail "the request in flight: $(cat "$T/guest.out")"
     wait_state "$d" uart0 stopped || return
-    [ "$("$X" domain list | awk -v d="$d" '$1 == d { print $NF }')" = 1 ] || fail "uart0's server not destroyed"
+    [ "$(servers_of "$d")" = 1 ] || fail "uart0's server not destroyed"
     stop_router
 }
 
