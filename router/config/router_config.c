@@ -6,8 +6,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,9 +354,27 @@ static int hexn(const char *s, size_t n, unsigned *out)
     return 1;
 }
 
+static bool sbdf_eq(const struct router_sbdf *a, const struct router_sbdf *b)
+{
+    return a->segment == b->segment && a->bus == b->bus && a->dev == b->dev &&
+           a->func == b->func;
+}
+
+/* An entry that did not parse (already reported) holds this: no real address
+ * has a device number above 0x1f, so it never matches one in the conflict
+ * checks.  It never leaves the library: such a config is refused. */
+static const struct router_sbdf sbdf_unparsed = {.dev = 0xff};
+
+static bool sbdf_parsed(const struct router_sbdf *s)
+{
+    return s->dev <= 0x1f;
+}
+
+/* On failure *out is sbdf_unparsed. */
 static bool parse_sbdf(struct ctx *c, const char *p, struct json_object *v,
                        struct router_sbdf *out)
 {
+    *out = sbdf_unparsed;
     if (!json_object_is_type(v, json_type_string)) {
         err(c, p, "must be a string \"SSSS:BB:DD.F\" or \"BB:DD.F\"");
         return false;
@@ -691,10 +707,10 @@ static void parse_emulator(struct ctx *c, struct json_object *o, const char *bas
                 c->oom = true;
             for (size_t i = 0; e->pci && i < n; i++) {
                 pjoin(ip, p, "[%zu]", i);
-                parse_sbdf(c, ip, json_object_array_get_idx(v, i), &e->pci[i]);
+                if (!parse_sbdf(c, ip, json_object_array_get_idx(v, i), &e->pci[i]))
+                    continue;
                 for (size_t j = 0; j < i; j++)
-                    if (memcmp(&e->pci[i], &e->pci[j], sizeof(e->pci[i])) == 0 &&
-                        e->pci[i].dev | e->pci[i].bus | e->pci[i].func | e->pci[i].segment)
+                    if (sbdf_eq(&e->pci[i], &e->pci[j]))
                         err(c, ip, "duplicate of pci[%zu]", j);
             }
             if (e->pci)
@@ -826,13 +842,11 @@ static void gc_pci(struct ctx *c, struct router_emulator *const *emus,
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < emus[i]->npci; k++) {
             const struct router_sbdf *s = &emus[i]->pci[k];
-            if (!(s->dev | s->bus | s->func | s->segment))
-                continue; /* 0000:00:00.0: unparsable, already reported */
+            if (!sbdf_parsed(s))
+                continue;
             for (size_t j = 0; j < i; j++)
                 for (size_t l = 0; l < emus[j]->npci; l++) {
-                    const struct router_sbdf *o = &emus[j]->pci[l];
-                    if (s->segment != o->segment || s->bus != o->bus || s->dev != o->dev ||
-                        s->func != o->func)
+                    if (!sbdf_eq(s, &emus[j]->pci[l]))
                         continue;
                     char sub[64], ss[ROUTER_FORMAT_LEN], q[PATH_LEN];
                     snprintf(sub, sizeof(sub), "pci[%zu]", k);
@@ -1268,12 +1282,6 @@ int router_emulator_copy(struct router_emulator *dst, const struct router_emulat
         router_emulator_clear(&t);
         return -ENOMEM;
     }
-    if (!t.ports)
-        t.nports = 0;
-    if (!t.mmio)
-        t.nmmio = 0;
-    if (!t.pci)
-        t.npci = 0;
     *dst = t;
     return 0;
 }
@@ -1312,8 +1320,7 @@ bool router_emulator_equal(const struct router_emulator *a, const struct router_
         !ranges_eq(a->mmio, a->nmmio, b->mmio, b->nmmio) || a->npci != b->npci)
         return false;
     for (size_t i = 0; i < a->npci; i++)
-        if (a->pci[i].segment != b->pci[i].segment || a->pci[i].bus != b->pci[i].bus ||
-            a->pci[i].dev != b->pci[i].dev || a->pci[i].func != b->pci[i].func)
+        if (!sbdf_eq(&a->pci[i], &b->pci[i]))
             return false;
     if (!str_eq(a->user, b->user) || !str_eq(a->group, b->group))
         return false;

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +45,15 @@ static void usage(FILE *f)
             "2 usage error.\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fputs("ioreqctl: ", stderr);
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fputs("\nTry 'ioreqctl --help'.\n", stderr);
+    va_end(ap);
     return 2;
 }
 
@@ -205,34 +210,34 @@ int main(int argc, char **argv)
         }
     }
     if (!*path)
-        return usage_error("%sempty socket path", "");
+        return usage_error("empty socket path");
     if (optind >= argc)
-        return usage_error("%smissing command", "");
+        return usage_error("missing command");
 
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
+    bool is_list = strcmp(cmd, "list") == 0;
+    if (is_list) {
+        if (nargs != 0)
+            return usage_error("list takes no arguments, got '%s'", argv[optind]);
+    } else if (strcmp(cmd, "restart") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "start") == 0) {
+        if (nargs < 2)
+            return usage_error("%s needs GUEST EMULATOR", cmd);
+        if (nargs > 2)
+            return usage_error("%s takes only GUEST EMULATOR", cmd);
+    } else {
+        return usage_error("unknown command '%s'", cmd);
+    }
+
     struct json_object *req = json_object_new_object();
     if (!req) {
         fprintf(stderr, "ioreqctl: out of memory\n");
         return 1;
     }
     json_object_object_add(req, "cmd", json_object_new_string(cmd));
-    if (strcmp(cmd, "list") == 0) {
-        if (nargs != 0) {
-            json_object_put(req);
-            return usage_error("list takes no arguments, got '%s'", argv[optind]);
-        }
-    } else if (strcmp(cmd, "restart") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "start") == 0) {
-        if (nargs != 2) {
-            json_object_put(req);
-            return usage_error(nargs < 2 ? "%s needs GUEST EMULATOR" : "%s takes only GUEST EMULATOR",
-                               cmd);
-        }
+    if (!is_list) {
         json_object_object_add(req, "guest", json_object_new_string(argv[optind]));
         json_object_object_add(req, "emulator", json_object_new_string(argv[optind + 1]));
-    } else {
-        json_object_put(req);
-        return usage_error("unknown command '%s'", cmd);
     }
 
     struct json_object *reply = NULL;
@@ -254,7 +259,7 @@ int main(int argc, char **argv)
             printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY |
                                                                       JSON_C_TO_STRING_SPACED |
                                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
-        else if (strcmp(cmd, "list") == 0)
+        else if (is_list)
             print_list(result);
         else {
             struct json_object *msg = member(result, "message");

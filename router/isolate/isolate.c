@@ -20,11 +20,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -112,7 +110,7 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* strerror, thread-safe; BUF must hold at least 64 bytes. */
+/* strerror, thread-safe; BUF must hold ERRSTR_LEN bytes. */
 #define ERRSTR_LEN 128
 static const char *errstr(int e, char *buf)
 {
@@ -383,17 +381,15 @@ static int resolve_credentials(const struct isolate_spec *spec, struct child_ctx
             set_err(err, errlen, "user '%s' is not a valid name or number", spec->user);
             return -EINVAL;
         }
-        uid_t found_uid;
         if (rc == 1) {
             c->uid = (uid_t)id;
             rc = account_user_by_uid(c->uid, &primary, NULL);
         } else {
-            rc = account_user_by_name(spec->user, &found_uid, &primary);
+            rc = account_user_by_name(spec->user, &c->uid, &primary);
             if (rc == 0) {
                 set_err(err, errlen, "user '%s' does not exist", spec->user);
                 return -ENOENT;
             }
-            c->uid = found_uid;
         }
         if (rc < 0) {
             set_err(err, errlen, "looking up user '%s': %s", spec->user, errstr(-rc, eb));

@@ -20,6 +20,23 @@
 static const struct router_config_options opts = {true, NULL, false};
 static const struct router_config_options acc_opts = {true, NULL, true};
 
+/* ERRS holds exactly the NULL-terminated list of messages AP, in order, and
+ * nothing was lost to a lack of memory.  Returns the number of messages. */
+static size_t expect_messages(const struct config_errors *errs, va_list ap)
+{
+    size_t i = 0;
+    for (const char *m; (m = va_arg(ap, const char *)); i++) {
+        if (i >= errs->count)
+            fail_msg("missing message %zu: %s", i, m);
+        if (strcmp(errs->msg[i], m) != 0)
+            fail_msg("message %zu:\n  got:      %s\n  expected: %s", i, errs->msg[i], m);
+    }
+    if (errs->count != i)
+        fail_msg("%zu extra message(s), first: %s", errs->count - i, errs->msg[i]);
+    assert_false(errs->out_of_memory);
+    return i;
+}
+
 /* Parse TEXT (as file "t.json") and expect exactly the NULL-terminated list
  * of messages, in order. */
 static void expect_errors_v(const char *text, const struct router_config_options *o, ...)
@@ -30,20 +47,27 @@ static void expect_errors_v(const char *text, const struct router_config_options
     int r = router_config_parse_string(text, "t.json", o, &cfg, &errs);
     va_list ap;
     va_start(ap, o);
-    size_t i = 0;
-    for (const char *m; (m = va_arg(ap, const char *)); i++) {
-        if (i >= errs.count)
-            fail_msg("missing message %zu: %s", i, m);
-        if (strcmp(errs.msg[i], m) != 0)
-            fail_msg("message %zu:\n  got:      %s\n  expected: %s", i, errs.msg[i], m);
-    }
+    expect_messages(&errs, ap);
     va_end(ap);
-    if (errs.count != i)
-        fail_msg("%zu extra message(s), first: %s", errs.count - i, errs.msg[i]);
     assert_int_equal(r, -1);
     assert_null(cfg);
-    assert_false(errs.out_of_memory);
     config_errors_free(&errs);
+}
+
+/* Parse TEXT (as file FILENAME) and expect it valid; free with
+ * router_config_free. */
+static struct router_config *parse_ok(const char *text, const char *filename,
+                                      const struct router_config_options *o)
+{
+    struct config_errors errs = {0};
+    struct router_config *cfg = NULL;
+    int r = router_config_parse_string(text, filename, o, &cfg, &errs);
+    if (r != 0)
+        fail_msg("%s", errs.count ? errs.msg[0] : "failed without message");
+    assert_non_null(cfg);
+    assert_int_equal(errs.count, 0);
+    config_errors_free(&errs);
+    return cfg;
 }
 #define EXPECT(text, ...) expect_errors_v(text, &opts, __VA_ARGS__, (const char *)NULL)
 
@@ -115,6 +139,17 @@ static void test_bad_sbdf(void **s)
            "above 7");
     EXPECT(G(EMU("a", ",\"pci\":[\"00:05.0\"]") "," EMU("b", ",\"pci\":[\"0000:00:05.0\"]")),
            "t.json: guests[0].emulators[1].pci[0]: 0000:00:05.0 is also used by \"a\"");
+    /* 0000:00:00.0 is an address like any other; an entry that does not
+     * parse conflicts with nothing */
+    EXPECT(G(EMU("a", ",\"pci\":[\"00:00.0\",\"xx\",\"0000:00:00.0\"]") ","
+             EMU("b", ",\"pci\":[\"yy\",\"00:00.0\"]")),
+           "t.json: guests[0].emulators[0].pci[1]: \"xx\" is not a PCI address (expected "
+           "\"SSSS:BB:DD.F\" or \"BB:DD.F\", e.g. \"0000:00:05.0\")",
+           "t.json: guests[0].emulators[0].pci[2]: duplicate of pci[0]",
+           "t.json: guests[0].emulators[1].pci[0]: \"yy\" is not a PCI address (expected "
+           "\"SSSS:BB:DD.F\" or \"BB:DD.F\", e.g. \"0000:00:05.0\")",
+           "t.json: guests[0].emulators[1].pci[1]: 0000:00:00.0 is also used by \"a\"",
+           "t.json: guests[0].emulators[1].pci[1]: 0000:00:00.0 is also used by \"a\"");
 }
 
 static void test_start_above_end(void **s)
@@ -130,13 +165,8 @@ static void test_port_above_ffff(void **s)
     EXPECT(G(EMU("a", ",\"ports\":[\"0xfff8-0x10007\"]")),
            "t.json: guests[0].emulators[0].ports[0]: port 0x10007 is above 0xffff");
     /* MMIO may be anywhere in 64 bits. */
-    struct config_errors errs = {0};
-    struct router_config *cfg;
-    assert_int_equal(router_config_parse_string(
-                         G(EMU("a", ",\"mmio\":[\"0xfffffffffffff000-0xffffffffffffffff\"]")),
-                         "t.json", &opts, &cfg, &errs), 0);
-    router_config_free(cfg);
-    config_errors_free(&errs);
+    router_config_free(parse_ok(
+        G(EMU("a", ",\"mmio\":[\"0xfffffffffffff000-0xffffffffffffffff\"]")), "t.json", &opts));
 }
 
 static void test_overlap(void **s)
@@ -153,16 +183,11 @@ static void test_overlap(void **s)
            "t.json: guests[0].emulators[0].ports[1]: overlaps ports[0] 0x60-0x64 of the same "
            "emulator");
     /* ports and MMIO are separate spaces; different guests don't conflict */
-    struct config_errors errs = {0};
-    struct router_config *cfg;
-    assert_int_equal(router_config_parse_string(
-                         "{\"guests\":[{\"name\":\"x\",\"emulators\":["
-                         EMU("a", ",\"ports\":[\"0x3f8-0x3ff\"]") "]},"
-                         "{\"name\":\"y\",\"emulators\":["
-                         EMU("a", ",\"ports\":[\"0x3f8-0x3ff\"],\"mmio\":[\"0x3f8-0x3ff\"]")
-                         "]}]}", "t.json", &opts, &cfg, &errs), 0);
-    router_config_free(cfg);
-    config_errors_free(&errs);
+    router_config_free(parse_ok("{\"guests\":[{\"name\":\"x\",\"emulators\":["
+                                EMU("a", ",\"ports\":[\"0x3f8-0x3ff\"]") "]},"
+                                "{\"name\":\"y\",\"emulators\":["
+                                EMU("a", ",\"ports\":[\"0x3f8-0x3ff\"],\"mmio\":[\"0x3f8-0x3ff\"]")
+                                "]}]}", "t.json", &opts));
 }
 
 static void test_duplicates(void **s)
@@ -202,10 +227,7 @@ static void test_exec(void **s)
            "program name");
     /* found through exec_path (before $PATH) */
     struct router_config_options xo = {true, "/nonexistent:/bin", false};
-    struct config_errors errs = {0};
-    struct router_config *cfg;
-    assert_int_equal(router_config_parse_string(G("{\"id\":\"a\",\"exec\":\"sh\"}"), "t.json",
-                                                &xo, &cfg, &errs), 0);
+    struct router_config *cfg = parse_ok(G("{\"id\":\"a\",\"exec\":\"sh\"}"), "t.json", &xo);
     assert_string_equal(cfg->guests[0].emulators[0].exec_resolved, "/bin/sh");
     router_config_free(cfg);
     expect_errors_v(G("{\"id\":\"a\",\"exec\":\"no-such-ioreq-program\"}"), &xo,
@@ -213,11 +235,9 @@ static void test_exec(void **s)
                     "(searched the exec path and $PATH)", (const char *)NULL);
     /* not checked when check_exec is false */
     struct router_config_options nx = {false, NULL, false};
-    assert_int_equal(router_config_parse_string(G("{\"id\":\"a\",\"exec\":\"nope-nope\"}"),
-                                                "t.json", &nx, &cfg, &errs), 0);
+    cfg = parse_ok(G("{\"id\":\"a\",\"exec\":\"nope-nope\"}"), "t.json", &nx);
     assert_null(cfg->guests[0].emulators[0].exec_resolved);
     router_config_free(cfg);
-    config_errors_free(&errs);
 }
 
 static void test_missing_and_empty(void **s)
@@ -280,11 +300,7 @@ static void test_valid(void **s)
         "{\"id\":\"pci0\",\"exec\":\"sh\",\"pci\":[\"00:05.0\",\"0001:02:1f.7\"],"
         " \"mmio\":[\"0xfebf0000-0xfebfffff\"]}]},"
         "{\"domid\":7,\"emulators\":[{\"id\":\"x\",\"exec\":\"/bin/sh\",\"bufioreq\":\"legacy\"}]}]}";
-    struct config_errors errs = {0};
-    struct router_config *cfg = NULL;
-    assert_int_equal(router_config_parse_string(text, "t.json", &opts, &cfg, &errs), 0);
-    assert_int_equal(errs.count, 0);
-    assert_non_null(cfg);
+    struct router_config *cfg = parse_ok(text, "t.json", &opts);
     assert_int_equal(cfg->nguests, 2);
     const struct router_guest *g = &cfg->guests[0];
     assert_string_equal(g->name, "demo");
@@ -345,7 +361,6 @@ static void test_valid(void **s)
     assert_string_equal(router_bufioreq_name(ROUTER_BUFIOREQ_LEGACY), "legacy");
     assert_string_equal(router_restart_policy_name(ROUTER_RESTART_NEVER), "never");
     router_config_free(cfg);
-    config_errors_free(&errs);
 }
 
 static void test_load_file(void **s)
@@ -387,13 +402,10 @@ static void test_backoff_and_ready_timeout(void **s)
     EXPECT(G(EMU("a", ",\"restart\":{\"backoff\":5}")),
            "t.json: guests[0].emulators[0].restart.backoff: unknown key");
 
-    struct config_errors errs = {0};
-    struct router_config *cfg;
-    assert_int_equal(router_config_parse_string(
-                         G(EMU("a", ",\"restart\":{\"backoff_ms\":60000},\"ready_timeout_ms\":100")
-                           "," EMU("b", ",\"restart\":{\"backoff_ms\":1},"
-                                        "\"ready_timeout_ms\":600000")),
-                         "t.json", &opts, &cfg, &errs), 0);
+    struct router_config *cfg = parse_ok(
+        G(EMU("a", ",\"restart\":{\"backoff_ms\":60000},\"ready_timeout_ms\":100")
+          "," EMU("b", ",\"restart\":{\"backoff_ms\":1},\"ready_timeout_ms\":600000")),
+        "t.json", &opts);
     assert_int_equal(cfg->guests[0].emulators[0].restart.backoff_ms, 60000);
     assert_int_equal(cfg->guests[0].emulators[0].ready_timeout_ms, 100);
     assert_int_equal(cfg->guests[0].emulators[1].restart.backoff_ms, 1);
@@ -402,20 +414,17 @@ static void test_backoff_and_ready_timeout(void **s)
     assert_int_equal(cfg->guests[0].emulators[1].restart.max_restarts, 5);
     assert_int_equal(cfg->guests[0].emulators[1].restart.window_s, 60);
     router_config_free(cfg);
-    config_errors_free(&errs);
 }
 
 static void test_isolation_valid(void **s)
 {
     (void)s;
-    struct config_errors errs = {0};
-    struct router_config *cfg;
-    assert_int_equal(router_config_parse_string(
-                         G(EMU("a", ",\"isolation\":{\"namespaces\":false,\"seccomp\":\"off\","
-                                    "\"cpus\":[0,2,\"4-7\",\"1023-1023\"]}")
-                           "," EMU("b", ",\"isolation\":{\"seccomp\":\"default\"}")
-                           "," EMU("c", ",\"isolation\":{}")),
-                         "t.json", &opts, &cfg, &errs), 0);
+    struct router_config *cfg = parse_ok(
+        G(EMU("a", ",\"isolation\":{\"namespaces\":false,\"seccomp\":\"off\","
+                   "\"cpus\":[0,2,\"4-7\",\"1023-1023\"]}")
+          "," EMU("b", ",\"isolation\":{\"seccomp\":\"default\"}")
+          "," EMU("c", ",\"isolation\":{}")),
+        "t.json", &opts);
     const struct router_isolation *iso = &cfg->guests[0].emulators[0].isolation;
     assert_false(iso->namespaces);
     assert_false(iso->seccomp);
@@ -434,7 +443,6 @@ static void test_isolation_valid(void **s)
     assert_true(iso->seccomp);
     assert_false(iso->has_cpus);
     router_config_free(cfg);
-    config_errors_free(&errs);
 }
 
 static void test_isolation_errors(void **s)
@@ -480,13 +488,9 @@ static void test_accounts(void **s)
 {
     (void)s;
     /* "nobody" and group "root" exist; decimal ids are not looked up */
-    struct config_errors errs = {0};
-    struct router_config *cfg;
-    assert_int_equal(router_config_parse_string(
-                         G(EMU("a", ",\"user\":\"nobody\",\"group\":\"root\"") ","
-                           EMU("b", ",\"user\":\"4242424\",\"group\":\"0\"")),
-                         "t.json", &acc_opts, &cfg, &errs), 0);
-    router_config_free(cfg);
+    router_config_free(parse_ok(G(EMU("a", ",\"user\":\"nobody\",\"group\":\"root\"") ","
+                                  EMU("b", ",\"user\":\"4242424\",\"group\":\"0\"")),
+                                "t.json", &acc_opts));
     expect_errors_v(G(EMU("a", ",\"user\":\"no-such-user-xyz\",\"group\":\"no-such-group-xyz\"")
                       "," EMU("b", ",\"user\":\"nobody\",\"group\":\"no-such-group-xyz\"")),
                     &acc_opts,
@@ -497,10 +501,7 @@ static void test_accounts(void **s)
                     "exist",
                     (const char *)NULL);
     /* not looked up when check_accounts is off ... */
-    assert_int_equal(router_config_parse_string(
-                         G(EMU("a", ",\"user\":\"no-such-user-xyz\"")), "t.json", &opts, &cfg,
-                         &errs), 0);
-    router_config_free(cfg);
+    router_config_free(parse_ok(G(EMU("a", ",\"user\":\"no-such-user-xyz\"")), "t.json", &opts));
     /* ... but on in the defaults (opts NULL, as router_config_load) */
     expect_errors_v(G(EMU("a", ",\"user\":\"no-such-user-xyz\"")), NULL,
                     "t.json: guests[0].emulators[0].user: user \"no-such-user-xyz\" does not exist",
@@ -511,7 +512,6 @@ static void test_accounts(void **s)
            "4294967294)",
            "t.json: guests[0].emulators[0].group: group id 99999999999999999999999 is out of "
            "range (at most 4294967294)");
-    config_errors_free(&errs);
 }
 
 /* ---------------- single emulators (xenstore) ---------------- */
@@ -527,19 +527,10 @@ static void expect_frag_v(const char *text, const char *where, const char *id,
     int r = router_emulator_parse_string(text, where, id, o, &e, &errs);
     va_list ap;
     va_start(ap, o);
-    size_t i = 0;
-    for (const char *m; (m = va_arg(ap, const char *)); i++) {
-        if (i >= errs.count)
-            fail_msg("missing message %zu: %s", i, m);
-        if (strcmp(errs.msg[i], m) != 0)
-            fail_msg("message %zu:\n  got:      %s\n  expected: %s", i, errs.msg[i], m);
-    }
+    expect_messages(&errs, ap);
     va_end(ap);
-    if (errs.count != i)
-        fail_msg("%zu extra message(s), first: %s", errs.count - i, errs.msg[i]);
     assert_int_equal(r, -1);
     assert_null(e);
-    assert_false(errs.out_of_memory);
     config_errors_free(&errs);
 }
 #define EXPECT_FRAG(text, id, ...) \
@@ -796,18 +787,9 @@ static void expect_guest_v(const char *label, struct router_emulator *const *emu
     int r = router_guest_check(label, emus, where, n, &errs);
     va_list ap;
     va_start(ap, n);
-    size_t i = 0;
-    for (const char *m; (m = va_arg(ap, const char *)); i++) {
-        if (i >= errs.count)
-            fail_msg("missing message %zu: %s", i, m);
-        if (strcmp(errs.msg[i], m) != 0)
-            fail_msg("message %zu:\n  got:      %s\n  expected: %s", i, errs.msg[i], m);
-    }
+    size_t nmsg = expect_messages(&errs, ap);
     va_end(ap);
-    if (errs.count != i)
-        fail_msg("%zu extra message(s), first: %s", errs.count - i, errs.msg[i]);
-    assert_int_equal(r, i ? -1 : 0);
-    assert_false(errs.out_of_memory);
+    assert_int_equal(r, nmsg ? -1 : 0);
     config_errors_free(&errs);
 }
 
@@ -815,12 +797,11 @@ static void test_guest_check(void **s)
 {
     (void)s;
     struct config_errors errs = {0};
-    struct router_config *cfg;
-    assert_int_equal(router_config_parse_string(
-                         "{\"guests\":[{\"name\":\"demo\",\"emulators\":["
-                         EMU("uart0", ",\"ports\":[\"0x3f8-0x3ff\"]") ","
-                         EMU("pci0", ",\"pci\":[\"00:05.0\"],\"mmio\":[\"0x1000-0x1fff\"]")
-                         "]}]}", "demo.json", &opts, &cfg, &errs), 0);
+    struct router_config *cfg =
+        parse_ok("{\"guests\":[{\"name\":\"demo\",\"emulators\":["
+                 EMU("uart0", ",\"ports\":[\"0x3f8-0x3ff\"]") ","
+                 EMU("pci0", ",\"pci\":[\"00:05.0\"],\"mmio\":[\"0x1000-0x1fff\"]")
+                 "]}]}", "demo.json", &opts);
     struct router_guest *g = &cfg->guests[0];
     struct router_emulator *ok1 = frag("{\"exec\":\"/bin/sh\",\"ports\":[\"0x2f8-0x2ff\"]}",
                                        XSG "uart1", "uart1");

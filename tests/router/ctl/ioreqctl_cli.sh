@@ -28,9 +28,11 @@ start_daemon() {
     fail "fake daemon $name did not start"
 }
 
-# run ARGS...: ioreqctl; sets $rc, $out (stdout) and $err (stderr)
-run() {
-    "$ctl" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+# tx DESC CMD...: run CMD (ioreqctl, perhaps through env or setpriv); sets
+# $args (DESC, for messages), $rc, $out (stdout) and $err (stderr)
+tx() {
+    args=$1; shift
+    "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
     out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
 }
 expect() { # expect RC STDOUT STDERR (after run)
@@ -44,7 +46,7 @@ $err
 expected:
 $3"
 }
-t() { args="$*"; run "$@"; }
+t() { tx "$*" "$ctl" "$@"; }
 
 start_daemon main
 sock=$tmp/main
@@ -71,11 +73,9 @@ guest partial (domid -, -)
   x          -          -      -      -         -'
 t --socket "$sock" list;                  expect 0 "$expected_list" ""
 t list --socket="$sock";                  expect 0 "$expected_list" ""
-args="IOREQ_ROUTER_SOCKET list"
-out=$(IOREQ_ROUTER_SOCKET=$sock "$ctl" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+tx "IOREQ_ROUTER_SOCKET list" env IOREQ_ROUTER_SOCKET="$sock" "$ctl" list
 expect 0 "$expected_list" ""
-args="--socket beats IOREQ_ROUTER_SOCKET"
-out=$(IOREQ_ROUTER_SOCKET=$tmp/nowhere "$ctl" --socket "$sock" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+tx "--socket beats IOREQ_ROUTER_SOCKET" env IOREQ_ROUTER_SOCKET="$tmp/nowhere" "$ctl" --socket "$sock" list
 expect 0 "$expected_list" ""
 
 # ---- list --json: the result itself, pretty ----
@@ -139,8 +139,7 @@ t -h list;                                [ "$rc" -eq 0 ] || fail "-h: exit $rc"
 t --socket "$tmp/nowhere" list
 expect 1 "" "ioreqctl: cannot connect to $tmp/nowhere: No such file or directory"
 if [ ! -e /run/ioreq-router/control ]; then
-    args="default socket"
-    out=$(env -u IOREQ_ROUTER_SOCKET "$ctl" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+    tx "default socket" env -u IOREQ_ROUTER_SOCKET "$ctl" list
     expect 1 "" "ioreqctl: cannot connect to /run/ioreq-router/control: No such file or directory"
 fi
 touch "$tmp/plain"
@@ -169,8 +168,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 
     # Root only, but the file mode lets anybody connect.
     start_daemon open --mode 0666
-    args="as nobody, root-only daemon"
-    out=$(nobody --socket "$tmp/open" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+    tx "as nobody, root-only daemon" nobody --socket "$tmp/open" list
     expect 1 "" "ioreqctl: permission denied: uid 65534 is not root"
     [ ! -s "$tmp/open.log" ] || fail "the handler ran for a refused peer: $(cat "$tmp/open.log")"
     t --socket "$tmp/open" list;          expect 0 "$expected_list" ""
@@ -178,22 +176,19 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     # A group nobody is not in.
     start_daemon grp --mode 0666 --gid 4242
     if name=$(getent group 4242 | cut -d: -f1) && [ -n "$name" ]; then g="'$name'"; else g=4242; fi
-    args="as nobody, group 4242"
-    out=$(nobody --socket "$tmp/grp" restart demo uart0 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+    tx "as nobody, group 4242" nobody --socket "$tmp/grp" restart demo uart0
     expect 1 "" "ioreqctl: permission denied: uid 65534 is not root and not in group $g"
     [ ! -s "$tmp/grp.log" ] || fail "the handler ran for a refused peer: $(cat "$tmp/grp.log")"
 
     # nogroup (65534) allowed: socket 0660 root:nogroup.
     start_daemon ok --mode 0660 --gid 65534
     [ "$(stat -c '%a %u %g' "$tmp/ok")" = "660 0 65534" ] || fail "socket: $(stat -c '%a %u %g' "$tmp/ok")"
-    args="as nobody, group nogroup"
-    out=$(nobody --socket "$tmp/ok" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+    tx "as nobody, group nogroup" nobody --socket "$tmp/ok" list
     expect 0 "$expected_list" ""
 
     # Root-only with the default mode 0660: the kernel refuses the connect.
     start_daemon closed
-    args="as nobody, mode 0660 root:root"
-    out=$(nobody --socket "$tmp/closed" list 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+    tx "as nobody, mode 0660 root:root" nobody --socket "$tmp/closed" list
     expect 1 "" "ioreqctl: cannot connect to $tmp/closed: Permission denied"
 else
     echo "permission checks skipped (not root or no setpriv)"

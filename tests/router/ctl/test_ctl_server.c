@@ -481,13 +481,30 @@ static void test_handler_error(void **state)
     assert_int_equal(calls(f), 2);
 }
 
-/* Bind a socket at PATH and close it without unlinking: a stale socket. */
-static void make_stale(const char *path, bool listening)
+/* A Unix stream socket bound at PATH (which must be free). */
+static int bind_at(const char *path)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     strcpy(sa.sun_path, path);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+/* A listening socket at PATH, replacing whatever was there. */
+static int listen_at(const char *path)
+{
+    unlink(path);
+    int fd = bind_at(path);
+    assert_int_equal(listen(fd, 4), 0);
+    return fd;
+}
+
+/* Bind a socket at PATH and close it without unlinking: a stale socket. */
+static void make_stale(const char *path, bool listening)
+{
+    int fd = bind_at(path);
     if (listening)
         assert_int_equal(listen(fd, 1), 0);
     close(fd);
@@ -539,11 +556,7 @@ static void test_live_socket(void **state)
     fx_stop(f);
 
     /* Any live listener counts, not only a ctl_server. */
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, f->path);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(fd, 4), 0);
+    int fd = listen_at(f->path);
     assert_int_equal(ctl_server_open(&o, fake_handler, f, &s2), -EADDRINUSE);
     close(fd);
 }
@@ -948,17 +961,6 @@ static void *fake_peer_run(void *arg)
         n = send(fd, p->reply, strlen(p->reply), MSG_NOSIGNAL);
     close(fd);
     return NULL;
-}
-
-static int listen_at(const char *path)
-{
-    unlink(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, path);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(fd, 4), 0);
-    return fd;
 }
 
 static int call_peer(struct fx *f, const char *reply_text, char *err, size_t errlen)

@@ -166,6 +166,14 @@ static void assert_exited(int st, int code)
     assert_int_equal(WEXITSTATUS(st), code);
 }
 
+/* For forked helpers, where cmocka cannot report: waits for PID and tells
+ * whether it exited with CODE. */
+static bool reaped_with(pid_t pid, int code)
+{
+    int st;
+    return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == code;
+}
+
 /* No child of ours is left, running or zombie. */
 static void assert_no_children(void)
 {
@@ -246,14 +254,20 @@ static struct isolate_spec probe_spec(struct probe_args *pa, const struct fixtur
     return s;
 }
 
-/* Spawn, require success, wait, return the status; *logp: the log text. */
-static int run(const struct isolate_spec *spec, struct isolate_result *res, char **logp)
+/* Spawn and require success. */
+static void spawn_ok(const struct isolate_spec *spec, struct isolate_result *res)
 {
     char err[256] = "";
     int rc = isolate_spawn(spec, res, err, sizeof err);
     if (rc != 0)
         fail_msg("isolate_spawn: %d %s", rc, err);
     assert_true(res->pid > 0);
+}
+
+/* Spawn, require success, wait, return the status; *logp: the log text. */
+static int run(const struct isolate_spec *spec, struct isolate_result *res, char **logp)
+{
+    spawn_ok(spec, res);
     int st = wait_status(res->pid);
     *logp = read_file(spec->log_path);
     assert_non_null(*logp);
@@ -316,10 +330,7 @@ static void test_plain_spawn(void **state)
     struct isolate_spec spec = probe_spec(&pa, f, "exit=7", NULL);
     spec.ready_fd = ready[1];
     struct isolate_result res;
-    char err[256];
-    int rc = isolate_spawn(&spec, &res, err, sizeof err);
-    if (rc != 0)
-        fail_msg("isolate_spawn: %s", err);
+    spawn_ok(&spec, &res);
     close(ready[1]);
     assert_int_equal(dup2(saved_stdin, 0), 0);
     close(saved_stdin);
@@ -486,10 +497,7 @@ static void kill9(const struct fixture *f, bool namespaces)
     spec.ready_fd = ready[1];
     spec.namespaces = namespaces;
     struct isolate_result res;
-    char err[256];
-    int rc = isolate_spawn(&spec, &res, err, sizeof err);
-    if (rc != 0)
-        fail_msg("isolate_spawn: %s", err);
+    spawn_ok(&spec, &res);
     close(ready[1]);
     assert_int_equal(res.namespaces_applied, namespaces);
     assert_ready(ready[0]);
@@ -749,45 +757,47 @@ static void seccomp_run(const struct fixture *f, bool seccomp, bool namespaces, 
     free(mi);
 }
 
-/* The filter denies what it lists, keeps fork and threads working. */
-static void test_seccomp_on(void **state)
+/* What the probe's "syscalls" reports with the filter on and off (NULL: not
+ * checked).  mount_tmpfs is only tried with namespaces. */
+static const struct {
+    const char *key, *on, *off;
+} seccomp_facts[] = {
+    {"seccomp", "2", "0"},
+    {"nnp", "1", NULL},
+    {"mount_bogus", "EPERM", "ENODEV"},
+    {"mount_tmpfs", "EPERM", "0"},
+    {"umount2", "EPERM", "ENOENT"},
+    {"unshare", "EPERM", "0"},
+    {"ptrace", "EPERM", "ESRCH"},
+    {"clone_newuts", "EPERM", "0"},
+    {"clone3", "ENOSYS", "EINVAL"},
+    {"fork", "ok", "ok"},
+    {"thread", "0", "0"},
+};
+
+static void seccomp_check(const struct fixture *f, bool seccomp)
 {
     bool ns = namespaces_available();
     char *log;
-    seccomp_run(*state, true, ns, &log);
-    assert_fact(log, "seccomp", "2");
-    assert_fact(log, "nnp", "1");
-    assert_fact(log, "mount_bogus", "EPERM");
-    if (ns)
-        assert_fact(log, "mount_tmpfs", "EPERM");
-    assert_fact(log, "umount2", "EPERM");
-    assert_fact(log, "unshare", "EPERM");
-    assert_fact(log, "ptrace", "EPERM");
-    assert_fact(log, "clone_newuts", "EPERM");
-    assert_fact(log, "clone3", "ENOSYS");
-    assert_fact(log, "fork", "ok");
-    assert_fact(log, "thread", "0");
+    seccomp_run(f, seccomp, ns, &log);
+    for (size_t i = 0; i < sizeof seccomp_facts / sizeof seccomp_facts[0]; i++) {
+        const char *want = seccomp ? seccomp_facts[i].on : seccomp_facts[i].off;
+        if (want && (ns || strcmp(seccomp_facts[i].key, "mount_tmpfs") != 0))
+            assert_fact(log, seccomp_facts[i].key, want);
+    }
     free(log);
+}
+
+/* The filter denies what it lists, keeps fork and threads working. */
+static void test_seccomp_on(void **state)
+{
+    seccomp_check(*state, true);
 }
 
 /* Without the filter the same calls reach the kernel (as root). */
 static void test_seccomp_off(void **state)
 {
-    bool ns = namespaces_available();
-    char *log;
-    seccomp_run(*state, false, ns, &log);
-    assert_fact(log, "seccomp", "0");
-    assert_fact(log, "mount_bogus", "ENODEV");
-    if (ns)
-        assert_fact(log, "mount_tmpfs", "0");
-    assert_fact(log, "umount2", "ENOENT");
-    assert_fact(log, "unshare", "0");
-    assert_fact(log, "ptrace", "ESRCH");
-    assert_fact(log, "clone_newuts", "0");
-    assert_fact(log, "clone3", "EINVAL");
-    assert_fact(log, "fork", "ok");
-    assert_fact(log, "thread", "0");
-    free(log);
+    seccomp_check(*state, false);
 }
 
 /* The emulator's mounts stay in its namespace even where the caller's mount
@@ -815,8 +825,7 @@ static void test_mount_propagation(void **state)
         struct isolate_result res;
         if (isolate_spawn(&spec, &res, NULL, 0) != 0 || !res.namespaces_applied)
             _exit(12);
-        int st;
-        if (waitpid(res.pid, &st, 0) != res.pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        if (!reaped_with(res.pid, 0))
             _exit(13);
         char *log = read_file(f->log), b[32];
         const char *v = log ? fact(log, "mount_tmpfs", b, sizeof b) : NULL;
@@ -862,8 +871,7 @@ static void test_caller_without_stdio(void **state)
         char err[256] = "";
         if (isolate_spawn(&spec, &res, err, sizeof err) != 0)
             _exit(11);
-        int st;
-        if (waitpid(res.pid, &st, 0) != res.pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        if (!reaped_with(res.pid, 0))
             _exit(12);
         char buf[8] = "";
         if (read(ready[0], buf, sizeof buf) != 6 || memcmp(buf, "ready\n", 6) != 0)
@@ -884,7 +892,7 @@ static void test_caller_without_stdio(void **state)
         spec.ready_fd = -1;
         if (isolate_spawn(&spec, &res, err, sizeof err) != 0)
             _exit(16);
-        if (waitpid(res.pid, &st, 0) != res.pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        if (!reaped_with(res.pid, 0))
             _exit(17);
         _exit(0);
     }
@@ -1028,8 +1036,7 @@ static void test_namespace_fallback(void **state)
             _exit(12);
         if (res.namespaces_applied)
             _exit(13);
-        int st;
-        if (waitpid(res.pid, &st, 0) != res.pid || !WIFEXITED(st) || WEXITSTATUS(st) != 4)
+        if (!reaped_with(res.pid, 4))
             _exit(14);
         _exit(0);
     }
@@ -1076,28 +1083,16 @@ static void test_no_parent_fd_leak(void **state)
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_plain_spawn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_log_append_and_mode, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_signals_reset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_namespaces, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_plain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_namespaces, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parent_death, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_nobody, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_group_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_user, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_exec, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_child_stage_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_seccomp_on, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_seccomp_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mount_propagation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_caller_without_stdio, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_all_layers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_affinity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_namespace_fallback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_parent_fd_leak, setup, teardown),
+        T(test_plain_spawn),       T(test_log_append_and_mode), T(test_signals_reset),
+        T(test_namespaces),        T(test_kill9_plain),         T(test_kill9_namespaces),
+        T(test_parent_death),      T(test_user_nobody),         T(test_user_group_forms),
+        T(test_unknown_user),      T(test_missing_exec),        T(test_child_stage_errors),
+        T(test_bad_arguments),     T(test_seccomp_on),          T(test_seccomp_off),
+        T(test_mount_propagation), T(test_caller_without_stdio), T(test_all_layers),
+        T(test_affinity),          T(test_namespace_fallback),  T(test_no_parent_fd_leak),
     };
+#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
