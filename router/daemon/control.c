@@ -4,14 +4,14 @@
  * check; this file only answers.
  */
 #include <errno.h>
-#include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <json-c/json.h>
 
+#include "../accounts/accounts.h" /* linked through router_config and router_ctl */
 #include "ctl_server.h"
 #include "routerd.h"
 
@@ -93,10 +93,14 @@ static struct json_object *list_json(struct routerd *r)
     return res;
 }
 
-static char *errorf(const char *fmt, const char *a, const char *b)
+static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *errorf(const char *fmt, ...)
 {
     char buf[256];
-    snprintf(buf, sizeof(buf), fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
     return strdup(buf);
 }
 
@@ -111,12 +115,12 @@ static struct json_object *handle(void *opaque, const char *cmd, struct json_obj
     bool is_start = !strcmp(cmd, "start"), is_stop = !strcmp(cmd, "stop");
     bool is_restart = !strcmp(cmd, "restart");
     if (!is_start && !is_stop && !is_restart) {
-        *errmsg = errorf("unknown command \"%s\"%s", cmd, "");
+        *errmsg = errorf("unknown command \"%s\"", cmd);
         return NULL;
     }
     if (!json_object_object_get_ex(req, "guest", &jg) || !json_object_is_type(jg, json_type_string) ||
         !json_object_object_get_ex(req, "emulator", &je) || !json_object_is_type(je, json_type_string)) {
-        *errmsg = errorf("%s needs \"guest\" and \"emulator\" strings%s", cmd, "");
+        *errmsg = errorf("%s needs \"guest\" and \"emulator\" strings", cmd);
         return NULL;
     }
     const char *gname = json_object_get_string(jg), *id = json_object_get_string(je);
@@ -128,7 +132,7 @@ static struct json_object *handle(void *opaque, const char *cmd, struct json_obj
             g = guest_find_domid(r, (uint16_t)d);
     }
     if (!g) {
-        *errmsg = errorf("no running guest \"%s\"%s", gname, "");
+        *errmsg = errorf("no running guest \"%s\"", gname);
         return NULL;
     }
     struct emu *e = guest_find_emu(g, id);
@@ -142,7 +146,7 @@ static struct json_object *handle(void *opaque, const char *cmd, struct json_obj
     }
     if (is_start) {
         if (e->state != EMU_STOPPED && e->state != EMU_FAILED) {
-            *errmsg = errorf("%s/%s is already %s", g->name, emu_state_name(e->state));
+            *errmsg = errorf("%s/%s is already %s", g->name, id, emu_state_name(e->state));
             return NULL;
         }
         rlog(g, e, "start requested");
@@ -156,10 +160,7 @@ static struct json_object *handle(void *opaque, const char *cmd, struct json_obj
         emu_request_stop(r, e, EMU_GOAL_STOP);
     } else {
         rlog(g, e, "restart requested");
-        if (e->state == EMU_STOPPED || e->state == EMU_FAILED)
-            emu_start(r, e);
-        else
-            emu_request_stop(r, e, EMU_GOAL_RESTART);
+        emu_request_stop(r, e, EMU_GOAL_RESTART); /* with no process and no server: emu_start */
     }
     return emu_json(e);
 }
@@ -169,12 +170,12 @@ int routerd_control_open(struct routerd *r)
     struct ctl_server_options o = { .path = r->opts.socket_path, .allowed_gid = (gid_t)-1,
                                     .mode = 0600 };
     if (r->opts.ctl_group) {
-        struct group *gr = getgrnam(r->opts.ctl_group);
-        if (!gr) {
-            rlog(NULL, NULL, "--control-group %s: no such group", r->opts.ctl_group);
-            return -ENOENT;
+        int found = account_group_by_name(r->opts.ctl_group, &o.allowed_gid);
+        if (found != 1) {
+            rlog(NULL, NULL, "--control-group %s: %s", r->opts.ctl_group,
+                 found ? strerror(-found) : "no such group");
+            return found ? found : -ENOENT;
         }
-        o.allowed_gid = gr->gr_gid;
         o.mode = 0660;
     }
     int rc = ctl_server_open(&o, handle, r, &r->ctl);

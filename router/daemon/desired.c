@@ -84,17 +84,21 @@ static struct xs_entry *xs_entry_find(struct routerd *r, const char *guest, cons
     return NULL;
 }
 
-static void report_entry(struct routerd *r, const char *guest, const char *id,
-                         const struct config_errors *errs)
+/* errors/<guest>/<id>: the first problem (of the kind given), or, errs
+ * NULL, nothing. */
+static void report_entry(struct routerd *r, struct xs_entry *x, const struct config_errors *errs,
+                         enum xs_entry_error kind)
 {
     char path[256];
-    snprintf(path, sizeof(path), ROUTERD_XS_ROOT "/errors/%s/%s", guest, id);
+    snprintf(path, sizeof(path), ROUTERD_XS_ROOT "/errors/%s/%s", x->guest, x->id);
     if (!errs || !errs->count) {
-        xen_xs_rm(r->xen, path);
+        if (x->error != XS_ERROR_NONE && xen_xs_rm(r->xen, path) == 0)
+            x->error = XS_ERROR_NONE;
         return;
     }
     log_errors(errs);
     xen_xs_write(r->xen, path, errs->msg[0]);
+    x->error = kind;
 }
 
 static void read_entry(struct routerd *r, const char *guest, const char *id)
@@ -125,6 +129,7 @@ static void read_entry(struct routerd *r, const char *guest, const char *id)
         char where[300];
         snprintf(where, sizeof(where), "xenstore:%s", path);
         x->where = strdup(where);
+        x->error = XS_ERROR_UNKNOWN;
         if (!x->guest || !x->id || !x->where) {
             xs_entry_clear(x);
             free(text);
@@ -143,10 +148,10 @@ static void read_entry(struct routerd *r, const char *guest, const char *id)
     if (router_emulator_parse_string(text, x->where, id, &o, &parsed, &errs) == 0) {
         router_emulator_free(x->good);
         x->good = parsed;
-        report_entry(r, guest, id, NULL);
+        report_entry(r, x, NULL, XS_ERROR_NONE);
         rlog(NULL, NULL, "%s: accepted", x->where);
     } else {
-        report_entry(r, guest, id, &errs);
+        report_entry(r, x, &errs, XS_ERROR_INVALID);
         rlog(NULL, NULL, "%s: rejected%s", x->where,
              x->good ? ", the previous version stays" : "");
     }
@@ -177,7 +182,7 @@ int routerd_read_xs_entries(struct routerd *r)
             continue;
         }
         rlog(NULL, NULL, "%s: removed", x->where);
-        report_entry(r, x->guest, x->id, NULL);
+        report_entry(r, x, NULL, XS_ERROR_NONE);
         xs_entry_clear(x);
         *x = r->xs_entries[--r->nxs_entries];
     }
@@ -251,9 +256,11 @@ static void add_xs_entry(struct routerd *r, struct xs_entry *x)
     if (router_guest_check(label, emus, wheres, w->nemus + 1, &errs) == 0) {
         w->emus[w->nemus++] = (struct want_emu){ x->good, x->where };
         x->accepted = true;
+        if (x->error == XS_ERROR_CLASH) /* over now (an invalid newer version stays reported) */
+            report_entry(r, x, NULL, XS_ERROR_NONE);
     } else {
         rlog(NULL, NULL, "%s: not added to guest %s:", x->where, w->name);
-        report_entry(r, x->guest, x->id, &errs);
+        report_entry(r, x, &errs, XS_ERROR_CLASH);
     }
     config_errors_free(&errs);
 }

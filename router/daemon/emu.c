@@ -60,6 +60,8 @@ void emu_free(struct emu *e)
         return;
     router_emulator_clear(&e->cfg);
     free(e->where);
+    for (size_t k = 0; k < EMU_NKEYS; k++)
+        free(e->published[k]);
     free(e);
 }
 
@@ -88,32 +90,50 @@ void emu_format_status(int status, char *buf, size_t len)
 
 /* ---- xenstore state ------------------------------------------------------ */
 
-static void publish_one(struct routerd *r, const struct emu *e, const char *key, const char *val)
+/* Write (or, val NULL, remove) one key, unless xenstore already has that. */
+static void publish_one(struct routerd *r, struct emu *e, enum emu_key k, const char *val)
 {
+    static const char *const names[EMU_NKEYS] = {
+        [EMU_KEY_STATE] = "state",       [EMU_KEY_PID] = "pid",
+        [EMU_KEY_SERVER] = "server",     [EMU_KEY_RESTARTS] = "restarts",
+        [EMU_KEY_EXIT] = "exit-status",  [EMU_KEY_ERROR] = "error",
+    };
+    const char *old = e->published[k];
     char path[256];
+
+    if ((e->published_known & (1u << k)) && (old && val ? !strcmp(old, val) : old == val))
+        return;
     snprintf(path, sizeof(path), ROUTERD_XS_ROOT "/state/%u/%s/%s", e->guest->domid, e->cfg.id,
-             key);
+             names[k]);
     int rc = val ? xen_xs_write(r->xen, path, val) : xen_xs_rm(r->xen, path);
-    if (rc)
+    free(e->published[k]);
+    e->published[k] = NULL;
+    e->published_known &= ~(1u << k); /* unknown: written again next time */
+    if (rc) {
         rdebug(e->guest, e, "cannot update %s: %s", path, strerror(-rc));
+        return;
+    }
+    if (val && !(e->published[k] = strdup(val)))
+        return;
+    e->published_known |= 1u << k;
 }
 
-void emu_publish(struct routerd *r, struct emu *e)
+static void emu_publish(struct routerd *r, struct emu *e)
 {
     char buf[64];
 
-    publish_one(r, e, "state", emu_state_name(e->state));
+    publish_one(r, e, EMU_KEY_STATE, emu_state_name(e->state));
     snprintf(buf, sizeof(buf), "%d", (int)e->pid);
-    publish_one(r, e, "pid", e->pid > 0 ? buf : NULL);
+    publish_one(r, e, EMU_KEY_PID, e->pid > 0 ? buf : NULL);
     snprintf(buf, sizeof(buf), "%u", e->server);
-    publish_one(r, e, "server", e->have_server ? buf : NULL);
+    publish_one(r, e, EMU_KEY_SERVER, e->have_server ? buf : NULL);
     snprintf(buf, sizeof(buf), "%u", e->restarts);
-    publish_one(r, e, "restarts", buf);
+    publish_one(r, e, EMU_KEY_RESTARTS, buf);
     if (e->has_exit) {
         emu_format_status(e->exit_status, buf, sizeof(buf));
-        publish_one(r, e, "exit-status", buf);
+        publish_one(r, e, EMU_KEY_EXIT, buf);
     }
-    publish_one(r, e, "error", e->error[0] ? e->error : NULL);
+    publish_one(r, e, EMU_KEY_ERROR, e->error[0] ? e->error : NULL);
 }
 
 static void set_state(struct routerd *r, struct emu *e, enum emu_state s)
@@ -126,7 +146,7 @@ static void set_state(struct routerd *r, struct emu *e, enum emu_state s)
 
 /* ---- server -------------------------------------------------------------- */
 
-void emu_destroy_server(struct routerd *r, struct emu *e)
+static void emu_destroy_server(struct routerd *r, struct emu *e)
 {
     if (!e->have_server)
         return;
@@ -171,7 +191,7 @@ static void close_ready_fd(struct routerd *r, struct emu *e)
 
 static int spawn(struct routerd *r, struct emu *e)
 {
-    char domid[16], sid[16], logpath[512], err[256];
+    char domid[16], sid[16], readyfd[16], logpath[512], err[256];
     size_t n = 0;
     char **argv = calloc(e->cfg.nargs + 8, sizeof(*argv));
     int pipefd[2];
@@ -183,13 +203,14 @@ static int spawn(struct routerd *r, struct emu *e)
     }
     snprintf(domid, sizeof(domid), "%u", e->guest->domid);
     snprintf(sid, sizeof(sid), "%u", e->server);
+    snprintf(readyfd, sizeof(readyfd), "%d", ISOLATE_READY_FD);
     argv[n++] = e->cfg.exec;
     argv[n++] = "--domid";
     argv[n++] = domid;
     argv[n++] = "--ioservid";
     argv[n++] = sid;
     argv[n++] = "--ready-fd";
-    argv[n++] = "3";
+    argv[n++] = readyfd;
     for (size_t i = 0; i < e->cfg.nargs; i++)
         argv[n++] = e->cfg.args[i];
     argv[n] = NULL;
@@ -307,16 +328,17 @@ static void schedule_restart(struct routerd *r, struct emu *e)
         guest_check_hold(r, e->guest);
         return;
     }
-    if (e->nrestart_times == EMU_HISTORY) /* window longer than the history */
+    if (e->nrestart_times == EMU_HISTORY) { /* window longer than the history: drop the oldest */
+        e->nrestart_times--;
         memmove(e->restart_times, e->restart_times + 1,
-                (EMU_HISTORY - 1) * sizeof(e->restart_times[0]));
-    e->restart_times[e->nrestart_times < EMU_HISTORY ? e->nrestart_times++ : EMU_HISTORY - 1] =
-        now;
+                e->nrestart_times * sizeof(e->restart_times[0]));
+    }
+    e->restart_times[e->nrestart_times++] = now;
     uint64_t delay = e->cfg.restart.backoff_ms;
-    for (unsigned i = 0; i < recent && delay < ROUTERD_BACKOFF_CAP_MS; i++)
+    for (unsigned i = 0; i < recent && delay < ROUTER_RESTART_BACKOFF_CAP_MS; i++)
         delay *= 2;
-    if (delay > ROUTERD_BACKOFF_CAP_MS)
-        delay = ROUTERD_BACKOFF_CAP_MS;
+    if (delay > ROUTER_RESTART_BACKOFF_CAP_MS)
+        delay = ROUTER_RESTART_BACKOFF_CAP_MS;
     e->restarts++;
     e->deadline_ms = now + delay;
     rlog(e->guest, e, "restart %u in %llu ms%s", e->restarts, (unsigned long long)delay,
@@ -345,12 +367,19 @@ static void failed_before_ready(struct routerd *r, struct emu *e)
     schedule_restart(r, e);
 }
 
+/* The process did something wrong before it was ready (e->error says
+ * what): kill it; its exit does the rest. */
+static void kill_unready(struct emu *e)
+{
+    rlog(e->guest, e, "%s: stopping it", e->error);
+    kill(e->pid, SIGKILL);
+}
+
 static void on_ready(struct routerd *r, struct emu *e, unsigned id)
 {
     if (id != e->server) {
         set_error(e, "reported ready on ioreq server %u, not %u", id, e->server);
-        rlog(e->guest, e, "%s: stopping it", e->error);
-        kill(e->pid, SIGKILL);
+        kill_unready(e);
         return;
     }
     int rc = xen_server_enable(r->xen, e->guest->domid, e->server);
@@ -391,8 +420,7 @@ void emu_on_ready_fd(struct routerd *r, struct emu *e)
             close_ready_fd(r, e);
             if (end == e->ready_buf || *end || id > UINT16_MAX) {
                 set_error(e, "malformed readiness message");
-                rlog(e->guest, e, "%s: stopping it", e->error);
-                kill(e->pid, SIGKILL);
+                kill_unready(e);
                 return;
             }
             on_ready(r, e, (unsigned)id);
@@ -401,8 +429,7 @@ void emu_on_ready_fd(struct routerd *r, struct emu *e)
         if (e->ready_len == sizeof(e->ready_buf) - 1) {
             close_ready_fd(r, e);
             set_error(e, "malformed readiness message");
-            rlog(e->guest, e, "%s: stopping it", e->error);
-            kill(e->pid, SIGKILL);
+            kill_unready(e);
             return;
         }
     }
@@ -516,4 +543,13 @@ void emu_request_stop(struct routerd *r, struct emu *e, enum emu_stop_goal goal)
         set_state(r, e, EMU_STOPPED);
         break;
     }
+}
+
+void emu_abandon(struct routerd *r, struct emu *e)
+{
+    if (e->pid > 0)
+        routerd_add_orphan(r, e->pid);
+    close_ready_fd(r, e);
+    emu_destroy_server(r, e);
+    emu_free(e);
 }

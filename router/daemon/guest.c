@@ -4,12 +4,10 @@
  * tearing everything down when the domain goes away.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "routerd.h"
 
@@ -106,17 +104,8 @@ void guest_teardown(struct routerd *r, struct guest *g)
     if (g->holding && xen_domain_unpause(r->xen, g->domid) == 0)
         rlog(g, NULL, "stopping: hold released");
     g->holding = false;
-    for (size_t i = 0; i < g->nemus; i++) {
-        struct emu *e = g->emus[i];
-        if (e->pid > 0)
-            routerd_add_orphan(r, e->pid);
-        if (e->ready_fd >= 0) {
-            routerd_unwatch_fd(r, e->ready_fd);
-            close(e->ready_fd);
-        }
-        emu_destroy_server(r, e);
-        emu_free(e);
-    }
+    for (size_t i = 0; i < g->nemus; i++)
+        emu_abandon(r, g->emus[i]);
     g->nemus = 0;
     remove_state(r, g->domid);
     rlog(g, NULL, "released: emulators stopped, ioreq servers destroyed");
@@ -176,11 +165,10 @@ static void pick_up(struct routerd *r, uint16_t domid, const char *name,
         return;
     }
     g->domid = domid;
-    g->hold = w->hold;
     r->guests[r->nguests++] = g;
     rlog(g, NULL, "picked up: %zu emulators%s", w->nemus, w->hold ? ", held paused" : "");
 
-    if (g->hold) {
+    if (w->hold) {
         /* Always a reference of our own, also on a domain created paused:
          * the toolstack's pause is not ours to give away (with QEMU as
          * device model, only "xl unpause" resumes QEMU too). */

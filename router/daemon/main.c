@@ -262,17 +262,12 @@ static bool anything_running(const struct routerd *r)
 static int run_loop(struct routerd *r)
 {
     int xsfd = xen_xs_fd(r->xen);
-    int ctlfd = r->ctl ? ctl_server_fd(r->ctl) : -1;
+    int ctlfd = ctl_server_fd(r->ctl); /* also readable when a client's deadline passes */
 
     while (!r->stopping || anything_running(r)) {
         struct epoll_event evs[16];
         uint64_t next = next_deadline(r), now = now_ms();
         int timeout = next == UINT64_MAX ? -1 : next <= now ? 0 : (int)(next - now);
-        if (r->ctl) {
-            int t = ctl_server_timeout_ms(r->ctl);
-            if (t >= 0 && (timeout < 0 || t < timeout))
-                timeout = t;
-        }
         int n = epoll_wait(r->epfd, evs, 16, timeout);
         if (n < 0 && errno != EINTR) {
             rlog(NULL, NULL, "epoll_wait: %s", strerror(errno));
@@ -290,8 +285,6 @@ static int run_loop(struct routerd *r)
             else if ((e = emu_by_ready_fd(r, fd)))
                 emu_on_ready_fd(r, e);
         }
-        if (r->ctl && n == 0)
-            ctl_server_dispatch(r->ctl); /* client timeouts */
         fire_deadlines(r);
     }
     return 0;
@@ -339,10 +332,13 @@ static int setup(struct routerd *r)
     routerd_watch_fd(r, r->sigfd);
     routerd_watch_fd(r, xen_xs_fd(r->xen));
     routerd_watch_fd(r, ctl_server_fd(r->ctl));
-    if (xen_xs_watch(r->xen, "@introduceDomain", "intro") ||
-        xen_xs_watch(r->xen, "@releaseDomain", "release") ||
-        xen_xs_watch(r->xen, ROUTERD_XS_ROOT "/guests", "config")) {
-        rlog(NULL, NULL, "cannot watch xenstore: %s", strerror(errno));
+    int rc = xen_xs_watch(r->xen, "@introduceDomain", "intro");
+    if (!rc)
+        rc = xen_xs_watch(r->xen, "@releaseDomain", "release");
+    if (!rc)
+        rc = xen_xs_watch(r->xen, ROUTERD_XS_ROOT "/guests", "config");
+    if (rc) {
+        rlog(NULL, NULL, "cannot watch xenstore: %s", strerror(-rc));
         return -1;
     }
     routerd_read_xs_entries(r);

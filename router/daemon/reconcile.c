@@ -6,7 +6,6 @@
  * (if any) starts only after every removal in that guest has finished, so
  * that two servers never claim the same range.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

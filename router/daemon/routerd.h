@@ -20,7 +20,6 @@
 
 #define ROUTERD_XS_ROOT "/tool/ioreq-router"
 #define ROUTERD_STOP_GRACE_MS 3000u /* SIGTERM, then SIGKILL after this */
-#define ROUTERD_BACKOFF_CAP_MS 30000u
 
 enum emu_state {
     EMU_STARTING,   /* process started, not ready yet (first start) */
@@ -43,6 +42,10 @@ enum emu_stop_goal {
 };
 
 #define EMU_HISTORY 64 /* restart times remembered for the crash-loop window */
+
+/* The keys under state/<domid>/<id> (docs/router.md, xenstore layout). */
+enum emu_key { EMU_KEY_STATE, EMU_KEY_PID, EMU_KEY_SERVER, EMU_KEY_RESTARTS, EMU_KEY_EXIT,
+               EMU_KEY_ERROR, EMU_NKEYS };
 
 struct guest;
 
@@ -69,12 +72,17 @@ struct emu {
     bool has_exit;
     int exit_status;            /* waitpid status of the last exit */
     char error[256];            /* last problem, published as "error" */
+
+    /* What xenstore holds for each key, so that unchanged values are not
+     * written again: the value (NULL: absent), valid where the bit in
+     * `published_known` is set. */
+    char *published[EMU_NKEYS];
+    unsigned published_known;
 };
 
 struct guest {
     char *name;
     uint16_t domid;
-    bool hold;       /* keep paused until every emulator is ready */
     bool holding;    /* we hold a pause reference of our own (counted, as
                       * XEN_DOMCTL_pausedomain is): ours alone to drop */
     bool hold_stuck_logged; /* "held paused: N failed" said once */
@@ -102,6 +110,14 @@ struct want_guest {
     size_t nemus;
 };
 
+/* What errors/<guest>/<id> holds for an entry. */
+enum xs_entry_error {
+    XS_ERROR_NONE,
+    XS_ERROR_UNKNOWN, /* not looked at yet (maybe left from before) */
+    XS_ERROR_INVALID, /* the latest text does not validate */
+    XS_ERROR_CLASH,   /* valid alone, but not with the rest of its guest */
+};
+
 /* One xenstore emulator entry, as last read; a bad update keeps `good`. */
 struct xs_entry {
     char *guest, *id;
@@ -110,6 +126,7 @@ struct xs_entry {
     char *where;
     bool seen;                       /* present in the latest scan */
     bool accepted;                   /* part of the wants last time */
+    enum xs_entry_error error;       /* what errors/<guest>/<id> holds */
 };
 
 struct routerd_opts {
@@ -178,8 +195,9 @@ void emu_request_stop(struct routerd *r, struct emu *e, enum emu_stop_goal goal)
 void emu_on_ready_fd(struct routerd *r, struct emu *e);
 void emu_on_exit(struct routerd *r, struct emu *e, int status);
 void emu_on_deadline(struct routerd *r, struct emu *e);
-void emu_destroy_server(struct routerd *r, struct emu *e);
-void emu_publish(struct routerd *r, struct emu *e);
+/* The guest is gone: its process becomes an orphan (SIGTERM, later
+ * SIGKILL), its server is destroyed and e is freed. */
+void emu_abandon(struct routerd *r, struct emu *e);
 
 /* ---- guest.c ---- */
 struct guest *guest_find_domid(struct routerd *r, uint16_t domid);

@@ -145,8 +145,6 @@ int xen_domain_state(struct xen_host *x, uint16_t domid, struct xen_domain_state
         return 0; /* the next domain up, or none: ours is gone */
     st->exists = true;
     st->dying = (info.flags & (XEN_DOMINF_dying | XEN_DOMINF_shutdown)) != 0;
-    st->paused = (info.flags & XEN_DOMINF_paused) != 0;
-    st->has_pic = (info.arch_config.emulation_flags & XEN_X86_EMU_PIC) != 0;
     return 0;
 }
 

@@ -18,8 +18,6 @@ struct xen_host;
 struct xen_domain_state {
     bool exists;
     bool dying;  /* dying or shut down: treat as gone */
-    bool paused;
-    bool has_pic; /* emulated PIC/IOAPIC (HVM); false for PVH */
 };
 
 int xen_host_open(struct xen_host **out, char *err, size_t errlen);
