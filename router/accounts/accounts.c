@@ -6,11 +6,29 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define BUF_MAX (1u << 24)
+
+int account_parse_id(const char *s, unsigned *id)
+{
+    unsigned long long v = 0;
+
+    if (!*s)
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (unsigned)(*p - '0');
+        if (v >= UINT32_MAX)
+            return -ERANGE;
+    }
+    *id = (unsigned)v;
+    return 1;
+}
 
 /* One *_r call into BUF; sets *found.  Returns 0 or an errno value. */
 typedef int (*nss_call_fn)(void *arg, char *buf, size_t len, bool *found);
@@ -88,21 +106,27 @@ int account_user_by_uid(uid_t uid, gid_t *gid, char **name)
 }
 
 struct group_query {
-    const char *name;
+    const char *name; /* NULL: by gid */
+    gid_t gid;
     gid_t *out_gid;
+    char **out_name;
+    int name_err; /* ENOMEM copying the name */
 };
 
 static int group_call(void *arg, char *buf, size_t len, bool *found)
 {
     struct group_query *q = arg;
     struct group gr, *res = NULL;
-    int rc = getgrnam_r(q->name, &gr, buf, len, &res);
+    int rc = q->name ? getgrnam_r(q->name, &gr, buf, len, &res)
+                     : getgrgid_r(q->gid, &gr, buf, len, &res);
 
     if (rc || !res)
         return rc;
     *found = true;
     if (q->out_gid)
         *q->out_gid = gr.gr_gid;
+    if (q->out_name && !(*q->out_name = strdup(gr.gr_name)))
+        q->name_err = ENOMEM;
     return 0;
 }
 
@@ -110,4 +134,12 @@ int account_group_by_name(const char *name, gid_t *gid)
 {
     struct group_query q = { .name = name, .out_gid = gid };
     return nss_lookup(_SC_GETGR_R_SIZE_MAX, group_call, &q);
+}
+
+int account_group_by_gid(gid_t gid, char **name)
+{
+    struct group_query q = { .gid = gid, .out_name = name };
+    *name = NULL;
+    int rc = nss_lookup(_SC_GETGR_R_SIZE_MAX, group_call, &q);
+    return rc == 1 && q.name_err ? -q.name_err : rc;
 }

@@ -13,6 +13,11 @@
 
 #include <sys/types.h>
 
+/* A numeric uid or gid: 1 and *id if S is all decimal digits, 0 if it is
+ * not (a name, or empty), -ERANGE above 4294967294 ((uid_t)-1 is not an id:
+ * to the kernel it means "leave unchanged"). */
+int account_parse_id(const char *s, unsigned *id);
+
 /* The user called NAME: its uid and primary gid (either pointer may be NULL). */
 int account_user_by_name(const char *name, uid_t *uid, gid_t *gid);
 
@@ -22,5 +27,8 @@ int account_user_by_uid(uid_t uid, gid_t *gid, char **name);
 
 /* The group called NAME: its gid (may be NULL). */
 int account_group_by_name(const char *name, gid_t *gid);
+
+/* The group with GID: its name (malloc'ed, the caller frees it). */
+int account_group_by_gid(gid_t gid, char **name);
 
 #endif

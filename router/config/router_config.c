@@ -200,16 +200,24 @@ static int get_string(struct ctx *c, struct json_object *obj, const char *base,
 
 /* Ids and guest names become file names (logs) and xenstore path
  * components: 1-64 of [A-Za-z0-9_.+-], not "." or "..". */
+bool router_name_is_safe(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (!n || n > ROUTER_NAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("_.+-", s[i]))
+            return false;
+    return true;
+}
+
 static void check_token(struct ctx *c, const char *base, const char *key, const char *what,
                         const char *s)
 {
     char p[PATH_LEN];
-    size_t n = strlen(s);
-    bool ok = n <= ROUTER_NAME_MAX && strcmp(s, ".") && strcmp(s, "..");
 
-    for (size_t i = 0; ok && i < n; i++)
-        ok = isalnum((unsigned char)s[i]) || strchr("_.+-", s[i]);
-    if (!ok) {
+    if (!router_name_is_safe(s)) {
         key_path(p, base, key);
         err(c, p, "%s \"%s\" must be 1 to %d of A-Z a-z 0-9 _ . + - (it names files and xenstore paths)",
             what, s, ROUTER_NAME_MAX);
@@ -467,13 +475,11 @@ static void check_exec(struct ctx *c, const char *p, struct router_emulator *e)
  * reports it when out of range), 0 otherwise. */
 static int numeric_id(struct ctx *c, const char *p, const char *kind, const char *s)
 {
-    size_t n = strspn(s, "0123456789");
-    if (n == 0 || s[n])
-        return 0;
-    uint64_t v;
-    if (!parse_u64(s, n, &v) || v > 4294967294u)
+    unsigned id;
+    int r = account_parse_id(s, &id);
+    if (r == -ERANGE)
         err(c, p, "%s id %s is out of range (at most 4294967294)", kind, s);
-    return 1;
+    return r != 0;
 }
 
 static void check_account(struct ctx *c, const char *base, const char *key, const char *name)
@@ -728,7 +734,7 @@ static void parse_emulator(struct ctx *c, struct json_object *o, const char *bas
             int64_t n;
             if (get_enum(c, v, p, "policy", policy_names, &pol) == 1)
                 e->restart.policy = (enum router_restart_policy)pol;
-            if (get_int(c, v, p, "max_restarts", 0, 1000000, &n) == 1)
+            if (get_int(c, v, p, "max_restarts", 0, ROUTER_RESTART_MAX_RESTARTS, &n) == 1)
                 e->restart.max_restarts = (unsigned)n;
             if (get_int(c, v, p, "window_s", 1, 86400, &n) == 1)
                 e->restart.window_s = (unsigned)n;

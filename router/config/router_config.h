@@ -27,6 +27,9 @@
 #define ROUTER_MAX_DOMID 0x7fef          /* DOMID_FIRST_RESERVED - 1 */
 #define ROUTER_NAME_MAX 64               /* guest names and emulator ids */
 #define ROUTER_RESTART_BACKOFF_CAP_MS 30000 /* see struct router_restart */
+/* max_restarts above this could not be counted: the daemon keeps this many
+ * restart times per emulator for the window */
+#define ROUTER_RESTART_MAX_RESTARTS 64
 #define ROUTER_FORMAT_LEN 40 /* buffer for router_range_format/router_sbdf_format */
 
 enum router_bufioreq {
@@ -199,6 +202,10 @@ int router_emulator_copy(struct router_emulator *dst, const struct router_emulat
  * ready_timeout_ms and isolation (cpus only when has_cpus).  The id is NOT
  * compared. */
 bool router_emulator_equal(const struct router_emulator *a, const struct router_emulator *b);
+
+/* A guest name or emulator id fit for file names and xenstore paths: 1 to
+ * ROUTER_NAME_MAX of A-Z a-z 0-9 _ . + -, and not "." or "..". */
+bool router_name_is_safe(const char *s);
 
 /* The checks between the emulators of one guest: duplicate ids, overlapping
  * ports/mmio ranges (also within one emulator), the same PCI address in two

@@ -293,14 +293,14 @@ static char *check_peer(const struct ctl_server *s, const struct ucred *cr, bool
             r = asprintf(&msg, "permission denied: uid %u is not root and not the daemon's uid %u",
                          (unsigned)cr->uid, (unsigned)s->euid);
     } else {
-        char gbuf[4096];
-        struct group gr, *grp = NULL;
-        if (getgrgid_r(s->allowed_gid, &gr, gbuf, sizeof(gbuf), &grp) == 0 && grp)
+        char *group = NULL;
+        if (account_group_by_gid(s->allowed_gid, &group) == 1)
             r = asprintf(&msg, "permission denied: uid %u is not root and not in group '%s'",
-                         (unsigned)cr->uid, gr.gr_name);
+                         (unsigned)cr->uid, group);
         else
             r = asprintf(&msg, "permission denied: uid %u is not root and not in group %u",
                          (unsigned)cr->uid, (unsigned)s->allowed_gid);
+        free(group);
     }
     if (r < 0)
         return (char *)"permission denied";

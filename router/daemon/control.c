@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "../accounts/accounts.h" /* linked through router_config and router_ctl */
+#include "accounts.h"
 #include "ctl_server.h"
 #include "routerd.h"
 

@@ -3,7 +3,6 @@
  * by domid), holding them paused until their emulators are ready, and
  * tearing everything down when the domain goes away.
  */
-#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,19 +131,6 @@ const struct want_guest *routerd_want_for(struct routerd *r, const char *name, u
     return NULL;
 }
 
-/* A name fit for file names and xenstore paths (see check_token in the
- * config): a domain matched by domid may be called anything. */
-static bool safe_name(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (!n || n > ROUTER_NAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("_.+-", s[i]))
-            return false;
-    return true;
-}
-
 static void pick_up(struct routerd *r, uint16_t domid, const char *name,
                     const struct want_guest *w)
 {
@@ -157,7 +143,7 @@ static void pick_up(struct routerd *r, uint16_t domid, const char *name,
     snprintf(fallback, sizeof(fallback), "domain%u", domid);
     if (w->name)
         name = w->name;
-    else if (!safe_name(name))
+    else if (!router_name_is_safe(name)) /* matched by domid: could be anything */
         name = fallback;
     if (!g || !arr || !(g->name = strdup(name))) {
         free(g);

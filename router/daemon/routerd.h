@@ -41,7 +41,7 @@ enum emu_stop_goal {
     EMU_GOAL_REMOVE,  /* config removed or changed: destroy and forget */
 };
 
-#define EMU_HISTORY 64 /* restart times remembered for the crash-loop window */
+#define EMU_HISTORY ROUTER_RESTART_MAX_RESTARTS /* restart times kept for the crash-loop window */
 
 /* The keys under state/<domid>/<id> (docs/router.md, xenstore layout). */
 enum emu_key { EMU_KEY_STATE, EMU_KEY_PID, EMU_KEY_SERVER, EMU_KEY_RESTARTS, EMU_KEY_EXIT,

@@ -349,24 +349,6 @@ static void __attribute__((noreturn)) child_main(const struct child_ctx *c, bool
 
 /* ---- user and group ---------------------------------------------------- */
 
-/* "123" -> 1 and *id; not all digits -> 0; out of range -> -ERANGE.
- * (uid_t)-1 is not an id ("leave unchanged" to the kernel). */
-static int parse_id(const char *s, unsigned *id)
-{
-    unsigned long long v = 0;
-    if (!*s)
-        return 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        v = v * 10 + (unsigned)(*p - '0');
-        if (v >= UINT32_MAX)
-            return -ERANGE;
-    }
-    *id = (unsigned)v;
-    return 1;
-}
-
 static int resolve_credentials(const struct isolate_spec *spec, struct child_ctx *c, char *err,
                                size_t errlen)
 {
@@ -376,7 +358,7 @@ static int resolve_credentials(const struct isolate_spec *spec, struct child_ctx
 
     if (spec->user) {
         unsigned id;
-        int rc = parse_id(spec->user, &id);
+        int rc = account_parse_id(spec->user, &id);
         if (rc < 0 || (rc == 0 && !*spec->user)) {
             set_err(err, errlen, "user '%s' is not a valid name or number", spec->user);
             return -EINVAL;
@@ -401,7 +383,7 @@ static int resolve_credentials(const struct isolate_spec *spec, struct child_ctx
 
     if (spec->group) {
         unsigned id;
-        int rc = parse_id(spec->group, &id);
+        int rc = account_parse_id(spec->group, &id);
         if (rc < 0 || (rc == 0 && !*spec->group)) {
             set_err(err, errlen, "group '%s' is not a valid name or number", spec->group);
             return -EINVAL;

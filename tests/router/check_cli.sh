@@ -54,7 +54,7 @@ bad_kinds.json: guests[1].emulators[1].pci[0]: "00:20.0": device number 0x20 is 
 bad_kinds.json: guests[1].emulators[1].pci[1]: "0000:00:01.8": function number 8 is above 7
 bad_kinds.json: guests[1].emulators[1].pci[2]: "zz:01.0" is not a PCI address (expected "SSSS:BB:DD.F" or "BB:DD.F", e.g. "0000:00:05.0")
 bad_kinds.json: guests[1].emulators[2].bufioreq: must be "off", "legacy" or "atomic"
-bad_kinds.json: guests[1].emulators[2].restart.max_restarts: must be between 0 and 1000000'
+bad_kinds.json: guests[1].emulators[2].restart.max_restarts: must be between 0 and 64'
 [ "$out" = "$expected" ] || fail "bad_kinds.json output:
 $out"
 

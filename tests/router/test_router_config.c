@@ -123,8 +123,11 @@ static void test_bad_number(void **s)
     EXPECT("{\"guests\":[{\"domid\":40000,\"emulators\":[" EMU("a", "") "]}]}",
            "t.json: guests[0].domid: must be between 1 and 32751");
     EXPECT(G(EMU("a", ",\"restart\":{\"max_restarts\":-1,\"window_s\":0}")),
-           "t.json: guests[0].emulators[0].restart.max_restarts: must be between 0 and 1000000",
+           "t.json: guests[0].emulators[0].restart.max_restarts: must be between 0 and 64",
            "t.json: guests[0].emulators[0].restart.window_s: must be between 1 and 86400");
+    /* the daemon keeps 64 restart times: more could never be counted */
+    EXPECT(G(EMU("a", ",\"restart\":{\"max_restarts\":65}")),
+           "t.json: guests[0].emulators[0].restart.max_restarts: must be between 0 and 64");
 }
 
 static void test_bad_sbdf(void **s)
