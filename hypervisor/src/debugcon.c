@@ -34,15 +34,23 @@ static void console_put_locked(struct hvio_domain *d, uint8_t c)
     }
 }
 
-/* One byte of guest RAM; all ones if it cannot be read, as for Xen's bad gfn. */
-static uint8_t guest_byte(struct hvio_domain *d, uint64_t gpa)
+#define CHUNK 64 /* bytes read from guest RAM at a time */
+
+/*
+ * `len` bytes of guest RAM from `gpa` up: one platform call, or where that
+ * fails (a span leaving guest RAM), byte by byte, all ones for each byte
+ * that cannot be read, as Xen reads a frame that is not there.
+ */
+static void guest_bytes(struct hvio_domain *d, uint64_t gpa, uint8_t *buf, uint32_t len)
 {
     struct hvio_host *h = d->host;
-    uint8_t b;
 
-    if (!h->ops.copy_from_guest || h->ops.copy_from_guest(h->ctx, d->cfg.domid, gpa, &b, 1) < 0)
-        return 0xff;
-    return b;
+    if (h->ops.copy_from_guest && h->ops.copy_from_guest(h->ctx, d->cfg.domid, gpa, buf, len) == 0)
+        return;
+    for (uint32_t i = 0; i < len; i++)
+        if (!h->ops.copy_from_guest ||
+            h->ops.copy_from_guest(h->ctx, d->cfg.domid, gpa + i, &buf[i], 1) < 0)
+            buf[i] = 0xff;
 }
 
 bool debugcon_intercept_locked(struct hvio_domain *d, ioreq_t *p)
@@ -53,9 +61,20 @@ bool debugcon_intercept_locked(struct hvio_domain *d, ioreq_t *p)
         p->count = 1;
         return false;
     }
-    for (uint32_t i = 0; i < p->count; i++) {
-        uint64_t gpa = p->df ? p->data - i : p->data + i;
-        console_put_locked(d, p->data_is_ptr ? guest_byte(d, gpa) : (uint8_t)p->data);
+    if (!p->data_is_ptr) {
+        for (uint32_t i = 0; i < p->count; i++)
+            console_put_locked(d, (uint8_t)p->data);
+        return true;
+    }
+    /* A string write: the bytes at data upwards, or downwards with df. */
+    uint8_t buf[CHUNK];
+    for (uint32_t done = 0; done < p->count;) {
+        uint32_t n = p->count - done < CHUNK ? p->count - done : CHUNK;
+
+        guest_bytes(d, p->df ? p->data - done - (n - 1) : p->data + done, buf, n);
+        for (uint32_t i = 0; i < n; i++)
+            console_put_locked(d, buf[p->df ? n - 1 - i : i]);
+        done += n;
     }
     return true;
 }

@@ -157,6 +157,7 @@ static void test_rep_outsb_from_guest_memory(void **state)
                   .dir = IOREQ_WRITE, .data_is_ptr = 1, .data = 0x100 };
     assert_int_equal(hvio_emulate(vcpu0, &p), HVIO_EMULATED);
     assert_int_equal(p.count, 8);
+    assert_int_equal(f.fp.guest_reads, 1); /* the string in one read, not byte by byte */
     assert_int_equal(f.fp.nr_console, 2);
     assert_string_equal(f.fp.console[0], "rep");
     assert_string_equal(f.fp.console[1], "out");

@@ -141,6 +141,10 @@ int cli_connect(const struct cli_ctx *ctx, struct xensim_client *c);
  */
 long cli_call(const struct cli_ctx *ctx, struct xensim_client *c, void *req,
               size_t req_len, void *reply, size_t reply_max, unsigned int timeout_ms);
+/* The same, keeping the one file descriptor the reply may carry in *fd (else -1). */
+long cli_call_fd(const struct cli_ctx *ctx, struct xensim_client *c, void *req,
+                 size_t req_len, void *reply, size_t reply_max, unsigned int timeout_ms,
+                 int *fd);
 /* The daemon's positive errno as text. */
 const char *cli_strerror(int32_t err);
 /* A reply buffer of XENSIM_MSG_MAX bytes, or NULL after printing why. */

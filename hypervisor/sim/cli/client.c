@@ -40,12 +40,14 @@ static int wait_readable(int fd, unsigned int timeout_ms)
 }
 
 long xensim_client_call(struct xensim_client *c, void *req, size_t req_len,
-                        void *reply, size_t reply_max, unsigned int timeout_ms)
+                        void *reply, size_t reply_max, unsigned int timeout_ms, int *fd)
 {
     struct xensim_hdr *rq = req, rp;
     int fds[XENSIM_MAX_FDS];
     unsigned int nr_fds = 0;
 
+    if (fd)
+        *fd = -1;
     if (req_len < sizeof(*rq) || req_len > XENSIM_MSG_MAX || reply_max < sizeof(rp))
         return -EINVAL;
     rq->seq = ++c->seq;
@@ -57,16 +59,24 @@ long xensim_client_call(struct xensim_client *c, void *req, size_t req_len,
     if ((rc = wait_readable(c->fd, timeout_ms)))
         return rc;
     long n = proto_recv(c->fd, c->buf, XENSIM_MSG_MAX, fds, &nr_fds, false);
-    for (unsigned int i = 0; i < nr_fds; i++) /* control replies carry none */
-        close(fds[i]);
-    if (n == 0 || n == -ECONNRESET)
-        return -ECONNRESET;
-    if (n < 0)
-        return n == -EBADMSG ? -EPROTO : n;
-    memcpy(&rp, c->buf, sizeof(rp));
-    if (rp.type != rq->type || rp.seq != rq->seq || (size_t)n > reply_max)
-        return -EPROTO;
-    memcpy(reply, c->buf, (size_t)n);
+    if (n == 0 || n == -ECONNRESET) {
+        n = -ECONNRESET;
+    } else if (n < 0) {
+        n = n == -EBADMSG ? -EPROTO : n;
+    } else {
+        memcpy(&rp, c->buf, sizeof(rp));
+        if (rp.type != rq->type || rp.seq != rq->seq || (size_t)n > reply_max ||
+            (fd && nr_fds > 1))
+            n = -EPROTO;
+        else
+            memcpy(reply, c->buf, (size_t)n);
+    }
+    for (unsigned int i = 0; i < nr_fds; i++) { /* control replies carry none */
+        if (n >= 0 && fd)
+            *fd = fds[i];
+        else
+            close(fds[i]);
+    }
     return n;
 }
 
@@ -99,7 +109,7 @@ int xensim_client_open(struct xensim_client *c, const char *path,
         return err;
     }
     long n = xensim_client_call(c, &hello, sizeof(hello), &reply, sizeof(reply),
-                                timeout_ms);
+                                timeout_ms, NULL);
     if (n >= 0 && reply.err) {
         *hello_refused = 1;
         n = reply.err > 0 ? -reply.err : -EPROTO;

@@ -29,12 +29,14 @@ void xensim_client_close(struct xensim_client *c);
  * Send `req` (the caller sets its header's type; len and seq are filled in)
  * and wait up to `timeout_ms` for the reply, copied to `reply` (room for
  * `reply_max` bytes, at least a header).  The reply must echo type and seq.
- * Returns the reply's length, or -errno for a transport failure:
+ * File descriptors the reply carries are closed, unless `fd` is given: then
+ * the reply may carry one, which goes to *fd (-1 without one, and on
+ * failure).  Returns the reply's length, or -errno for a transport failure:
  * -ETIMEDOUT, -ECONNRESET (the daemon hung up), -EPROTO (a malformed or
- * unexpected reply, or one larger than reply_max).  The daemon's own
- * verdict is in the reply's hdr.err.
+ * unexpected reply, one larger than reply_max, or more than one descriptor
+ * for `fd`).  The daemon's own verdict is in the reply's hdr.err.
  */
 long xensim_client_call(struct xensim_client *c, void *req, size_t req_len,
-                        void *reply, size_t reply_max, unsigned int timeout_ms);
+                        void *reply, size_t reply_max, unsigned int timeout_ms, int *fd);
 
 #endif /* XENSIM_CLI_CLIENT_H */

@@ -10,11 +10,6 @@
 
 #include <xen/domctl.h>
 
-/* DOMAIN_LIST reply: header, uint32_t count, then count domain_info bodies. */
-#define LIST_COUNT_OFFSET sizeof(struct xensim_hdr)
-#define LIST_ENTRIES_OFFSET (LIST_COUNT_OFFSET + sizeof(uint32_t))
-#define LIST_ENTRY_SIZE (sizeof(struct xensim_domain_info) - sizeof(struct xensim_hdr))
-
 long cli_create_domain(const struct cli_ctx *ctx, struct xensim_client *c,
                        const struct cli_domain_spec *spec)
 {
@@ -44,48 +39,64 @@ long cli_create_domain(const struct cli_ctx *ctx, struct xensim_client *c,
     return reply.domid;
 }
 
-/* Fetch the domain list into *out (malloc'd, sorted by domid); count or -1. */
-static long list_domains(const struct cli_ctx *ctx, struct xensim_client *c,
-                         struct xensim_domain_info **out)
-{
-    struct xensim_hdr req = { .type = XENSIM_DOMAIN_LIST };
-    uint8_t *buf = cli_reply_buffer(ctx);
-    uint32_t count;
-    long n;
+/* ---- domain information (XENSIM_DOMAIN_GETINFO) ---- */
 
+/*
+ * The domains with domid >= first, ascending, at most `max`, into *out
+ * (malloc'd).  Returns the count, or -1 after printing why.
+ */
+static long get_info(const struct cli_ctx *ctx, struct xensim_client *c, uint32_t first,
+                     uint32_t max, struct xensim_dominfo **out)
+{
+    struct xensim_domain_getinfo_reply *buf = cli_reply_buffer(ctx);
+    struct xensim_dominfo *all = NULL;
+    uint32_t count = 0;
+
+    *out = NULL;
     if (!buf)
         return -1;
-    n = cli_call(ctx, c, &req, sizeof(req), buf, XENSIM_MSG_MAX, CLI_CALL_TIMEOUT_MS);
-    if (n < 0)
-        goto fail;
-    if (((struct xensim_hdr *)buf)->err) {
-        cli_error(ctx, CLI_FAILED, "cannot list domains: %s",
-                  cli_strerror(((struct xensim_hdr *)buf)->err));
-        goto fail;
-    }
-    if ((size_t)n < LIST_ENTRIES_OFFSET)
-        goto malformed;
-    memcpy(&count, buf + LIST_COUNT_OFFSET, sizeof(count));
-    if (count > (XENSIM_MSG_MAX - LIST_ENTRIES_OFFSET) / LIST_ENTRY_SIZE ||
-        (size_t)n != LIST_ENTRIES_OFFSET + count * LIST_ENTRY_SIZE)
-        goto malformed;
-    *out = calloc(count ? count : 1, sizeof(**out));
-    if (!*out) {
-        cli_error(ctx, CLI_FAILED, "out of memory");
-        goto fail;
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        memcpy((uint8_t *)&(*out)[i] + sizeof(struct xensim_hdr),
-               buf + LIST_ENTRIES_OFFSET + i * LIST_ENTRY_SIZE, LIST_ENTRY_SIZE);
-        (*out)[i].name[XENSIM_NAME_MAX - 1] = '\0';
+    while (count < max && first < DOMID_FIRST_RESERVED) {
+        struct xensim_domain_getinfo req = { .hdr.type = XENSIM_DOMAIN_GETINFO,
+                                             .first_domid = first, .max = max - count };
+        long n = cli_call(ctx, c, &req, sizeof(req), buf, XENSIM_MSG_MAX, CLI_CALL_TIMEOUT_MS);
+        if (n < 0)
+            goto fail;
+        if (buf->hdr.err) {
+            cli_error(ctx, CLI_FAILED, "cannot get domain information: %s",
+                      cli_strerror(buf->hdr.err));
+            goto fail;
+        }
+        if ((size_t)n < sizeof(*buf) || buf->count > XENSIM_GETINFO_MAX ||
+            buf->count > max - count ||
+            (size_t)n != sizeof(*buf) + buf->count * sizeof(buf->info[0])) {
+            cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
+            goto fail;
+        }
+        if (buf->count == 0)
+            break;
+        struct xensim_dominfo *grown = realloc(all, (count + buf->count) * sizeof(*all));
+        if (!grown) {
+            cli_error(ctx, CLI_FAILED, "out of memory");
+            goto fail;
+        }
+        all = grown;
+        memcpy(all + count, buf->info, buf->count * sizeof(*all));
+        for (uint32_t i = 0; i < buf->count; i++)
+            all[count + i].name[XENSIM_NAME_MAX - 1] = '\0';
+        count += buf->count;
+        if (all[count - 1].domid < first) {
+            cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
+            goto fail;
+        }
+        first = all[count - 1].domid + 1;
     }
     free(buf);
+    *out = all;
     return count;
 
-malformed:
-    cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
 fail:
     free(buf);
+    free(all);
     return -1;
 }
 
@@ -104,12 +115,12 @@ int cli_resolve_domain(const struct cli_ctx *ctx, struct xensim_client *c,
                        const char *ref, uint32_t *domid)
 {
     char safe[CLI_SAFE_MAX];
-    struct xensim_domain_info *d;
+    struct xensim_dominfo *d;
     int rc = cli_domain_ref(ctx, ref, domid);
 
     if (rc || *domid)
         return rc;
-    long n = list_domains(ctx, c, &d);
+    long n = get_info(ctx, c, 0, DOMID_FIRST_RESERVED, &d);
     if (n < 0)
         return CLI_FAILED;
     bool found = false; /* Domain-0 is domid 0 */
@@ -280,67 +291,6 @@ const struct cli_command cli_domain_destroy = {
     "Destroy a domain; its emulators' later calls fail with ESRCH.\n",
     domain_destroy,
 };
-
-/* ---- domain information (XENSIM_DOMAIN_GETINFO) ---- */
-
-/*
- * The domains with domid >= first, ascending, at most `max`, into *out
- * (malloc'd).  Returns the count, or -1 after printing why.
- */
-static long get_info(const struct cli_ctx *ctx, struct xensim_client *c, uint32_t first,
-                     uint32_t max, struct xensim_dominfo **out)
-{
-    struct xensim_domain_getinfo_reply *buf = cli_reply_buffer(ctx);
-    struct xensim_dominfo *all = NULL;
-    uint32_t count = 0;
-
-    *out = NULL;
-    if (!buf)
-        return -1;
-    while (count < max && first < DOMID_FIRST_RESERVED) {
-        struct xensim_domain_getinfo req = { .hdr.type = XENSIM_DOMAIN_GETINFO,
-                                             .first_domid = first, .max = max - count };
-        long n = cli_call(ctx, c, &req, sizeof(req), buf, XENSIM_MSG_MAX, CLI_CALL_TIMEOUT_MS);
-        if (n < 0)
-            goto fail;
-        if (buf->hdr.err) {
-            cli_error(ctx, CLI_FAILED, "cannot get domain information: %s",
-                      cli_strerror(buf->hdr.err));
-            goto fail;
-        }
-        if ((size_t)n < sizeof(*buf) || buf->count > XENSIM_GETINFO_MAX ||
-            buf->count > max - count ||
-            (size_t)n != sizeof(*buf) + buf->count * sizeof(buf->info[0])) {
-            cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
-            goto fail;
-        }
-        if (buf->count == 0)
-            break;
-        struct xensim_dominfo *grown = realloc(all, (count + buf->count) * sizeof(*all));
-        if (!grown) {
-            cli_error(ctx, CLI_FAILED, "out of memory");
-            goto fail;
-        }
-        all = grown;
-        memcpy(all + count, buf->info, buf->count * sizeof(*all));
-        for (uint32_t i = 0; i < buf->count; i++)
-            all[count + i].name[XENSIM_NAME_MAX - 1] = '\0';
-        count += buf->count;
-        if (all[count - 1].domid < first) {
-            cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
-            goto fail;
-        }
-        first = all[count - 1].domid + 1;
-    }
-    free(buf);
-    *out = all;
-    return count;
-
-fail:
-    free(buf);
-    free(all);
-    return -1;
-}
 
 /* "0", "00", "0x0": dom0, which cli_domain_ref() does not take. */
 static bool is_dom0_ref(const char *ref)

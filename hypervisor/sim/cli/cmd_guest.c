@@ -1,18 +1,15 @@
 /* xensim guest run: run guest I/O scripts on a domain's vCPUs. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "client.h"
 #include "guest_script.h"
-#include "proto_io.h"
 
 #define TIMEOUT_MAX_MS 3600000u          /* --timeout */
 #define REPLY_MARGIN_MS 10000u           /* beyond the run's timeout */
@@ -163,77 +160,6 @@ static int show_trace(const struct cli_ctx *ctx, int fd)
     return CLI_OK;
 }
 
-static long elapsed_ms(const struct timespec *start)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long)(now.tv_sec - start->tv_sec) * 1000 +
-           (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-/*
- * The request and its reply, keeping the file descriptor the reply carries
- * (the trace; *fd = -1 without one).  As cli_call() otherwise: the reply's
- * length, or -1 after saying why.
- */
-static long call_keeping_fd(const struct cli_ctx *ctx, struct xensim_client *c,
-                            struct xensim_guest_run *req, size_t len, uint8_t *reply,
-                            unsigned int timeout_ms, int *fd)
-{
-    int fds[XENSIM_MAX_FDS];
-    unsigned int nr_fds = 0;
-    struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-    struct timespec start;
-    struct xensim_hdr rp;
-    long n;
-
-    *fd = -1;
-    req->hdr.seq = ++c->seq;
-    req->hdr.len = (uint32_t)len;
-    req->hdr.err = 0;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    if ((n = proto_send(c->fd, req, len, NULL, 0)) < 0) {
-        cli_error(ctx, CLI_USAGE, "the daemon closed the connection");
-        return -1;
-    }
-    for (;;) {
-        long left = (long)timeout_ms - elapsed_ms(&start);
-        int ready = poll(&pfd, 1, left < 0 ? 0 : left > 1000000 ? 1000000 : (int)left);
-        if (ready > 0)
-            break;
-        if (ready < 0 && errno != EINTR) {
-            cli_error(ctx, CLI_USAGE, "talking to the daemon: %s", strerror(errno));
-            return -1;
-        }
-        if (ready == 0 && left <= 0) {
-            cli_error(ctx, CLI_USAGE, "the daemon did not answer within %u ms", timeout_ms);
-            return -1;
-        }
-    }
-    n = proto_recv(c->fd, reply, XENSIM_MSG_MAX, fds, &nr_fds, false);
-    if (n == 0 || n == -ECONNRESET) {
-        cli_error(ctx, CLI_USAGE, "the daemon closed the connection");
-        n = -1;
-    } else if (n < 0 || (size_t)n < sizeof(rp)) {
-        cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
-        n = -1;
-    } else {
-        memcpy(&rp, reply, sizeof(rp));
-        if (rp.type != req->hdr.type || rp.seq != req->hdr.seq || nr_fds > 1) {
-            cli_error(ctx, CLI_USAGE, "malformed reply from the daemon");
-            n = -1;
-        }
-    }
-    for (unsigned int i = 0; i < nr_fds; i++) {
-        if (n >= 0 && *fd < 0)
-            *fd = fds[i];
-        else
-            close(fds[i]);
-    }
-    return n;
-}
-
 static int send_run(const struct cli_ctx *ctx, const struct script *s, unsigned int nr,
                     const char *ref, uint32_t timeout_ms, bool trace)
 {
@@ -255,8 +181,7 @@ static int send_run(const struct cli_ctx *ctx, const struct script *s, unsigned 
     if (rc == CLI_OK) {
         unsigned int wait = timeout_ms ? timeout_ms + REPLY_MARGIN_MS : DEFAULT_WAIT_MS;
         int fd = -1;
-        long n = trace ? call_keeping_fd(ctx, &c, req, len, reply, wait, &fd)
-                       : cli_call(ctx, &c, req, len, reply, XENSIM_MSG_MAX, wait);
+        long n = cli_call_fd(ctx, &c, req, len, reply, XENSIM_MSG_MAX, wait, trace ? &fd : NULL);
         int err = n >= 0 ? ((struct xensim_hdr *)reply)->err : 0;
         /* A run that happened (passed, or failed: EIO) comes with its trace. */
         if (n >= 0 && trace && fd < 0 && (err == 0 || err == EIO))

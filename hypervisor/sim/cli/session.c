@@ -34,7 +34,14 @@ int cli_connect(const struct cli_ctx *ctx, struct xensim_client *c)
 long cli_call(const struct cli_ctx *ctx, struct xensim_client *c, void *req,
               size_t req_len, void *reply, size_t reply_max, unsigned int timeout_ms)
 {
-    long n = xensim_client_call(c, req, req_len, reply, reply_max, timeout_ms);
+    return cli_call_fd(ctx, c, req, req_len, reply, reply_max, timeout_ms, NULL);
+}
+
+long cli_call_fd(const struct cli_ctx *ctx, struct xensim_client *c, void *req,
+                 size_t req_len, void *reply, size_t reply_max, unsigned int timeout_ms,
+                 int *fd)
+{
+    long n = xensim_client_call(c, req, req_len, reply, reply_max, timeout_ms, fd);
 
     if (n >= 0)
         return n;

@@ -13,25 +13,6 @@
 #include "conn.h"
 #include "proto_io.h"
 
-/*
- * The core refuses the ISA IRQ and INTx dm_ops with EOPNOTSUPP for a domain
- * without an emulated PIC/IOAPIC (and for nothing else).  Count those, so
- * that a test can tell that an emulator never even tried.  `msg` is the
- * reply to a XENSIM_DM_OP: the request's layout, buffer 0 a struct xen_dm_op.
- */
-static void note_dm_op_reply(struct request *rq, const void *msg, size_t len, int err)
-{
-    const struct xensim_dm_op *m = msg;
-    uint32_t op;
-
-    if (err != EOPNOTSUPP || len < sizeof(*m) + sizeof(op) || m->nr_bufs < 1 ||
-        m->buf_size[0] < sizeof(op) || m->domid >= DOMID_FIRST_RESERVED)
-        return;
-    memcpy(&op, m + 1, sizeof(op));
-    if (op == XEN_DMOP_set_isa_irq_level || op == XEN_DMOP_set_pci_intx_level)
-        sim_domain_irq_refused(rq->client->sim, (domid_t)m->domid);
-}
-
 int reply(struct request *rq, void *msg, size_t len, int err, const int *fds,
           unsigned int nr_fds)
 {
@@ -41,8 +22,6 @@ int reply(struct request *rq, void *msg, size_t len, int err, const int *fds,
     hdr->len = (uint32_t)len;
     hdr->seq = rq->hdr->seq;
     hdr->err = err;
-    if (hdr->type == XENSIM_DM_OP)
-        note_dm_op_reply(rq, msg, len, err);
     int rc = proto_send(rq->client->fd, msg, len, fds, nr_fds);
     /*
      * Client sockets are non-blocking: one that does not read its replies

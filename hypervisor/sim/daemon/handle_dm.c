@@ -5,6 +5,22 @@
 
 #include "conn.h"
 
+/*
+ * The core refuses the ISA IRQ and INTx dm_ops with EOPNOTSUPP for a domain
+ * without an emulated PIC/IOAPIC (and for nothing else): count those, so
+ * that a test can tell that an emulator never even tried.
+ */
+static void count_refused_irq(struct sim *sim, const struct xensim_dm_op *req)
+{
+    uint32_t op;
+
+    if (req->buf_size[0] < sizeof(op))
+        return;
+    memcpy(&op, req + 1, sizeof(op));
+    if (op == XEN_DMOP_set_isa_irq_level || op == XEN_DMOP_set_pci_intx_level)
+        sim_domain_irq_refused(sim, (domid_t)req->domid);
+}
+
 static void dm_op(struct request *rq)
 {
     const struct xensim_dm_op *req = rq->body;
@@ -36,6 +52,8 @@ static void dm_op(struct request *rq)
     memcpy(out, req, rq->len);
     int rc = hvio_dm_op(c->sim->host, c->domid, (domid_t)req->domid, out + 1,
                         out->buf_size[0]);
+    if (rc == -EOPNOTSUPP)
+        count_refused_irq(c->sim, req);
     reply(rq, out, rq->len, rc < 0 ? -rc : 0, NULL, 0);
     free(out);
 }

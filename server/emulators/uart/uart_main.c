@@ -176,27 +176,24 @@ static int serve(struct uart_prog *p, int sigfd)
             emu_logf(&p->log, IOREQ_LOG_ERROR, "poll: %s", strerror(errno));
             return -1;
         }
-        if (fds[FD_SIGNAL].revents & POLLIN) {
+        bool stopping = fds[FD_SIGNAL].revents & POLLIN;
+        if (stopping) {
             struct signalfd_siginfo si;
 
             if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
                 emu_logf(&p->log, IOREQ_LOG_INFO, "signal %u: stopping", si.ssi_signo);
-            /* Finish what is in flight: a vCPU waits on it, and the server
-             * may be destroyed once we are gone. */
+        }
+        /* Stopping, finish what is in flight first: a vCPU waits on it, and
+         * the server may be destroyed once we are gone. */
+        if (stopping || fds[FD_IOREQ].revents) {
             rc = ioreq_dispatch(p->ctx);
             if (rc < 0) {
                 emu_logf(&p->log, IOREQ_LOG_ERROR, "dispatch: %s", strerror(-rc));
                 return -1;
             }
+        }
+        if (stopping)
             return 0;
-        }
-        if (fds[FD_IOREQ].revents) {
-            rc = ioreq_dispatch(p->ctx);
-            if (rc < 0) {
-                emu_logf(&p->log, IOREQ_LOG_ERROR, "dispatch: %s", strerror(-rc));
-                return -1;
-            }
-        }
         /* The room now, not at poll time: the guest may have changed it. */
         got = uart_backend_handle(p->backend, &fds[FD_BACKEND], nbe, buf,
                                   uart16550_rx_room(&p->uart));

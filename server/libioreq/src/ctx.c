@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -24,19 +23,14 @@ static void xtl_message(struct xentoollog_logger *logger, xentoollog_level level
 {
     const struct ioreq_ctx *ctx =
         (const struct ioreq_ctx *)((const char *)logger - offsetof(struct ioreq_ctx, xtl));
-    char msg[200];
 
-    if (!ctx->log || level < XTL_DETAIL)
+    if (level < XTL_DETAIL)
         return;
-    vsnprintf(msg, sizeof(msg), format, al);
     enum ioreq_log_level l = level >= XTL_ERROR  ? IOREQ_LOG_ERROR
                              : level >= XTL_WARN ? IOREQ_LOG_WARNING
                              : level >= XTL_INFO ? IOREQ_LOG_INFO
                                                  : IOREQ_LOG_DEBUG;
-    if (errnoval >= 0)
-        ctx_log(ctx, l, "%s: %s: errno %d", context ? context : "xen", msg, errnoval);
-    else
-        ctx_log(ctx, l, "%s: %s", context ? context : "xen", msg);
+    ctx_vlog_xen(ctx, l, errnoval, context ? context : "xen", format, al);
 }
 
 static int errno_or_eio(void)

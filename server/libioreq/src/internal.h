@@ -4,6 +4,7 @@
 #ifndef LIBIOREQ_INTERNAL_H
 #define LIBIOREQ_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -90,6 +91,10 @@ struct ioreq_ctx {
 /* log.c */
 void ctx_log(const struct ioreq_ctx *ctx, enum ioreq_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A message of a Xen library (its xentoollog vmessage), as "CONTEXT: msg[: errno N]". */
+void ctx_vlog_xen(const struct ioreq_ctx *ctx, enum ioreq_log_level level, int errnoval,
+                  const char *context, const char *format, va_list al)
+    __attribute__((format(printf, 5, 0)));
 
 /* pages.c: map the server's pages (the bufioreq page only if it has a ring). */
 int pages_map(struct ioreq_ctx *ctx, bool has_ring);

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include <xenctrl.h>
 
@@ -23,17 +22,9 @@ static void xc_message(struct xentoollog_logger *logger, xentoollog_level level,
 {
     const struct ioreq_ctx *ctx =
         (const struct ioreq_ctx *)((const char *)logger - offsetof(struct ioreq_ctx, xc_xtl));
-    char msg[200];
 
     (void)level;
-    if (!ctx->log)
-        return;
-    vsnprintf(msg, sizeof(msg), format, al);
-    if (errnoval >= 0)
-        ctx_log(ctx, IOREQ_LOG_DEBUG, "%s: %s: errno %d", context ? context : "xenctrl", msg,
-                errnoval);
-    else
-        ctx_log(ctx, IOREQ_LOG_DEBUG, "%s: %s", context ? context : "xenctrl", msg);
+    ctx_vlog_xen(ctx, IOREQ_LOG_DEBUG, errnoval, context ? context : "xenctrl", format, al);
 }
 
 void irq_check_pic(struct ioreq_ctx *ctx)

@@ -105,25 +105,6 @@ static void domain_create(struct fake *f, const struct xensim_hdr *h, size_t n)
     memcpy((uint8_t *)out + sizeof(*h), (uint8_t *)slot + sizeof(*h), sizeof(*out) - sizeof(*h));
 }
 
-static void domain_list(struct fake *f, const struct xensim_hdr *h)
-{
-    const size_t body = sizeof(struct xensim_domain_info) - sizeof(*h);
-    uint32_t count = 0;
-
-    for (int i = 0; i < MAX_DOMAINS; i++)
-        count += f->dom[i].domid != 0;
-    uint8_t *p = reply(f, h, sizeof(*h) + 4 + count * body, 0);
-    memcpy(p + sizeof(*h), &count, 4);
-    p += sizeof(*h) + 4;
-    /* Newest slot first: the CLI sorts. */
-    for (int i = MAX_DOMAINS; i-- > 0;) {
-        if (!f->dom[i].domid)
-            continue;
-        memcpy(p, (uint8_t *)&f->dom[i] + sizeof(*h), body);
-        p += body;
-    }
-}
-
 static void domain_destroy(struct fake *f, const struct xensim_hdr *h, size_t n)
 {
     const struct xensim_domain_ref *rq = (const void *)h;
@@ -267,8 +248,6 @@ static int handle(struct fake *f, int fd, bool *hello, const uint8_t *msg, size_
         reply(f, h, sizeof(*h), ok ? 0 : EPROTO);
     } else if (h->type == XENSIM_DOMAIN_CREATE) {
         domain_create(f, h, n);
-    } else if (h->type == XENSIM_DOMAIN_LIST) {
-        domain_list(f, h);
     } else if (h->type == XENSIM_DOMAIN_DESTROY) {
         domain_destroy(f, h, n);
     } else if (h->type == XENSIM_IRQ_LOG) {

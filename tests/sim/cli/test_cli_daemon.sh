@@ -5,13 +5,7 @@
 # expectation naming its line, the run timeout, and exit statuses; pause,
 # unpause and domain info, with Xen's errors, and a guest run that waits
 # while its domain is paused.
-set -u
-
-[ $# -eq 1 ] || { echo "usage: $0 BIN_DIR"; exit 2; }
-X=$1/xensim
-T=$(mktemp -d "${TMPDIR:-/tmp}/xensim-cli-daemon.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-export XENSIM_BIN=$X T
+. "$(dirname "$0")/daemon_session.sh" "$@"
 
 cat >"$T/vcpu0.gio" <<'GIO'
 # Nothing is mapped: every access goes to the null handler.
@@ -118,11 +112,5 @@ expect_out info-held "flags 0x11a hvm_guest,paused,blocked,hap"
 "$x" domain destroy held; check destroy-paused 0 $?
 exit $fails
 EOF2
-"$X" run --domain g:hvm:2:64M --domain p:pvh:1:64M -- sh "$T/session.sh" 2>"$T/err"
-rc=$?
-if [ $rc -ne 0 ]; then
-    echo "failed ($rc); stderr:"
-    cat "$T/err"
-    exit 1
-fi
+run_session sh || exit 1
 echo "all CLI/daemon tests passed"

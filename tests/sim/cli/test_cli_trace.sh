@@ -5,13 +5,7 @@
 # which the daemon also prints on its stderr), the timing marker, a failed
 # run (trace, then the report), a run stopped by its timeout, one traced run
 # per domain at a time (EBUSY), and the usage errors.
-set -u
-
-[ $# -eq 1 ] || { echo "usage: $0 BIN_DIR"; exit 2; }
-X=$1/xensim
-T=$(mktemp -d "${TMPDIR:-/tmp}/xensim-cli-trace.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-export XENSIM_BIN=$X T
+. "$(dirname "$0")/daemon_session.sh" "$@"
 fails=0
 
 "$X" guest run --trace --trace 1 /dev/null 2>"$T/e"
@@ -94,13 +88,7 @@ has "$T/slow" "v0 L1 sleep 1500 = ok"
 has "$T/q3" "v0 END pass"
 exit $fails
 EOF2
-"$X" run --domain g:hvm:2:64M --domain p:pvh:1:64M -- bash "$T/session.sh" 2>"$T/err"
-rc=$?
-if [ $rc -ne 0 ]; then
-    echo "failed ($rc); stderr:"
-    cat "$T/err"
-    fails=$((fails + 1))
-fi
+run_session bash || fails=$((fails + 1))
 # The daemon prints the debug console lines, as Xen prints them on its console.
 grep -qx '(d1) from vcpu 0' "$T/err" || { echo "FAIL: the daemon did not print: $(cat "$T/err")"; fails=$((fails + 1)); }
 [ $fails = 0 ] && echo "all guest run --trace tests passed"

@@ -14,6 +14,11 @@ xc() {
     timeout 20 "$XC" "$@"
 }
 
+# ids ARGS...: xc_probe's output on one line, "n=COUNT" then the domids
+ids() {
+    xc "$@" | awk '{ printf "%s%s", s, ($1 == "domid" ? $2 : $1); s = " " }'
+}
+
 # line_of OUTPUT DOMID: the line of a list/getinfo output for DOMID
 line_of() {
     printf '%s\n' "$1" | grep "^domid $2 "
@@ -41,11 +46,11 @@ check "list: PVH (an HVM container; LAPIC only)" \
 check "list: created paused" \
     "domid 3 flags 0x11a emu 0x1 vcpus 2 maxid 0x1 tot 4096 max 4096" "$(line_of "$out" 3)"
 
-check "list 2 2" "n=2 2 3" "$(xc list 2 2 | awk '{ printf "%s%s", s, ($1 == "domid" ? $2 : $1); s = " " }')"
-check "list 4 10: the next one up" "n=1 10" "$(xc list 4 10 | awk '{ printf "%s%s", s, ($1 == "domid" ? $2 : $1); s = " " }')"
+check "list 2 2" "n=2 2 3" "$(ids list 2 2)"
+check "list 4 10: the next one up" "n=1 10" "$(ids list 4 10)"
 check "list 11 10: none" "n=0" "$(xc list 11 10)"
 check "list 0 0" "n=0" "$(xc list 0 0)"
-check "list 0x10001 1: first is a domid_t" "n=1 1" "$(xc list 0x10001 1 | awk '{ printf "%s%s", s, ($1 == "domid" ? $2 : $1); s = " " }')"
+check "list 0x10001 1: first is a domid_t" "n=1 1" "$(ids list 0x10001 1)"
 check "list 0x7ff0 5: reserved ids" "n=0" "$(xc list 0x7ff0 5)"
 
 # ---- xc_domain_getinfo (the older loop, 4.17: the next domain at or after) ----
@@ -57,7 +62,7 @@ check "getinfo: HVM" \
 check "getinfo: paused PVH" \
     "domid 3 hvm 1 paused 1 dying 0 shutdown 0 crashed 0 reason 0 vcpus 2 maxid 0x1 pages 4096 maxkb 16384 emu 0x1" \
     "$(line_of "$out" 3)"
-check "getinfo 4 1: the next one up" "n=1 10" "$(xc getinfo 4 1 | awk '{ printf "%s%s", s, ($1 == "domid" ? $2 : $1); s = " " }')"
+check "getinfo 4 1: the next one up" "n=1 10" "$(ids getinfo 4 1)"
 check "getinfo 11 1: ESRCH" "error ESRCH" "$(xc getinfo 11 1)"
 check "getinfo 0x7ff0 1: EINVAL" "error EINVAL" "$(xc getinfo 0x7ff0 1)"
 check "getinfo 0 0" "n=0" "$(xc getinfo 0 0)"

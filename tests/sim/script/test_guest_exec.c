@@ -45,21 +45,39 @@ static int run(struct fixture *f, const char *text)
     return rc;
 }
 
-static void assert_ioreq(const ioreq_t *p, uint8_t type, uint64_t addr,
-                         uint32_t size, uint32_t count, uint8_t dir,
-                         uint8_t data_is_ptr, uint64_t data)
+/* An ioreq the fake vCPU must have seen; data only for writes and data_is_ptr. */
+struct want_ioreq {
+    uint8_t type;
+    uint64_t addr;
+    uint32_t size, count;
+    uint8_t dir, data_is_ptr;
+    uint64_t data;
+};
+
+/* The fake saw exactly these ioreqs, in this order. */
+static void assert_ioreqs(const struct fake_guest *g, const struct want_ioreq *w, size_t n)
 {
-    assert_int_equal(p->type, type);
-    assert_int_equal(p->addr, addr);
-    assert_int_equal(p->size, size);
-    assert_int_equal(p->count, count);
-    assert_int_equal(p->dir, dir);
-    assert_int_equal(p->data_is_ptr, data_is_ptr);
-    assert_int_equal(p->df, 0);
-    assert_int_equal(p->state, STATE_IOREQ_NONE);
-    if (dir == IOREQ_WRITE || data_is_ptr)
-        assert_int_equal(p->data, data);
+    assert_int_equal(g->nr_req, n);
+    for (size_t i = 0; i < n; i++) {
+        const ioreq_t *p = &g->req[i];
+
+        assert_int_equal(p->type, w[i].type);
+        assert_int_equal(p->addr, w[i].addr);
+        assert_int_equal(p->size, w[i].size);
+        assert_int_equal(p->count, w[i].count);
+        assert_int_equal(p->dir, w[i].dir);
+        assert_int_equal(p->data_is_ptr, w[i].data_is_ptr);
+        assert_int_equal(p->df, 0);
+        assert_int_equal(p->state, STATE_IOREQ_NONE);
+        if (w[i].dir == IOREQ_WRITE || w[i].data_is_ptr)
+            assert_int_equal(p->data, w[i].data);
+    }
 }
+#define ASSERT_IOREQS(g, ...)                                                       \
+    do {                                                                            \
+        static const struct want_ioreq want_[] = { __VA_ARGS__ };                   \
+        assert_ioreqs((g), want_, sizeof(want_) / sizeof(want_[0]));                \
+    } while (0)
 
 static void test_port_io(void **state)
 {
@@ -73,11 +91,11 @@ static void test_port_io(void **state)
                             "out 0xcf8 4 0x80000000\n"),
                      0);
     assert_string_equal(f->report, "");
-    assert_int_equal(f->g.nr_req, 4);
-    assert_ioreq(&f->g.req[0], IOREQ_TYPE_PIO, 0x3f8, 1, 1, IOREQ_WRITE, 0, 0x41);
-    assert_ioreq(&f->g.req[1], IOREQ_TYPE_PIO, 0x3fd, 1, 1, IOREQ_READ, 0, 0);
-    assert_ioreq(&f->g.req[2], IOREQ_TYPE_PIO, 0x60, 2, 1, IOREQ_READ, 0, 0);
-    assert_ioreq(&f->g.req[3], IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0, 0x80000000);
+    ASSERT_IOREQS(&f->g,
+                  { IOREQ_TYPE_PIO, 0x3f8, 1, 1, IOREQ_WRITE, 0, 0x41 },
+                  { IOREQ_TYPE_PIO, 0x3fd, 1, 1, IOREQ_READ, 0, 0 },
+                  { IOREQ_TYPE_PIO, 0x60, 2, 1, IOREQ_READ, 0, 0 },
+                  { IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0, 0x80000000 });
 }
 
 static void test_expect_failure_names_line(void **state)
@@ -132,10 +150,10 @@ static void test_mmio(void **state)
                             "mmio-read 0xfed00018 8 expect 0x1122334455667788\n"
                             "mmio-write 0xfffffffffffffffc 4 7\n"),
                      0);
-    assert_ioreq(&f->g.req[0], IOREQ_TYPE_COPY, 0xfed00010, 8, 1, IOREQ_WRITE, 0,
-                 0xdeadbeefcafef00d);
-    assert_ioreq(&f->g.req[1], IOREQ_TYPE_COPY, 0xfed00018, 8, 1, IOREQ_READ, 0, 0);
-    assert_ioreq(&f->g.req[2], IOREQ_TYPE_COPY, 0xfffffffffffffffc, 4, 1, IOREQ_WRITE, 0, 7);
+    ASSERT_IOREQS(&f->g,
+                  { IOREQ_TYPE_COPY, 0xfed00010, 8, 1, IOREQ_WRITE, 0, 0xdeadbeefcafef00d },
+                  { IOREQ_TYPE_COPY, 0xfed00018, 8, 1, IOREQ_READ, 0, 0 },
+                  { IOREQ_TYPE_COPY, 0xfffffffffffffffc, 4, 1, IOREQ_WRITE, 0, 7 });
 }
 
 static void test_pci_config_is_cf8_cfc(void **state)
@@ -148,16 +166,16 @@ static void test_pci_config_is_cf8_cfc(void **state)
                             "pci-write 01:1f.7 0x3d 1 0x02\n"
                             "pci-read ab:05.3 0x0e 2 expect 0xbeef\n"),
                      0);
-    assert_int_equal(f->g.nr_req, 6);
-    /* 00:05.0 reg 0: CF8 = 0x80000000 | 5 << 11 */
-    assert_ioreq(&f->g.req[0], IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0, 0x80002800);
-    assert_ioreq(&f->g.req[1], IOREQ_TYPE_PIO, 0xcfc, 4, 1, IOREQ_READ, 0, 0);
-    /* 01:1f.7 reg 0x3d: dword 0x3c, byte 1 of CFC */
-    assert_ioreq(&f->g.req[2], IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0,
-                 0x80000000 | 1 << 16 | 0x1f << 11 | 7 << 8 | 0x3c);
-    assert_ioreq(&f->g.req[3], IOREQ_TYPE_PIO, 0xcfd, 1, 1, IOREQ_WRITE, 0, 0x02);
-    assert_ioreq(&f->g.req[4], IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0, 0x80ab2b0c);
-    assert_ioreq(&f->g.req[5], IOREQ_TYPE_PIO, 0xcfe, 2, 1, IOREQ_READ, 0, 0);
+    ASSERT_IOREQS(&f->g,
+                  /* 00:05.0 reg 0: CF8 = 0x80000000 | 5 << 11 */
+                  { IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0, 0x80002800 },
+                  { IOREQ_TYPE_PIO, 0xcfc, 4, 1, IOREQ_READ, 0, 0 },
+                  /* 01:1f.7 reg 0x3d: dword 0x3c, byte 1 of CFC */
+                  { IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0,
+                    0x80000000 | 1 << 16 | 0x1f << 11 | 7 << 8 | 0x3c },
+                  { IOREQ_TYPE_PIO, 0xcfd, 1, 1, IOREQ_WRITE, 0, 0x02 },
+                  { IOREQ_TYPE_PIO, 0xcf8, 4, 1, IOREQ_WRITE, 0, 0x80ab2b0c },
+                  { IOREQ_TYPE_PIO, 0xcfe, 2, 1, IOREQ_READ, 0, 0 });
 }
 
 static void test_pci_unhandled_and_failed(void **state)
@@ -184,13 +202,13 @@ static void test_rep_string_io(void **state)
                             "rep-insw 0x1f0 0x5000 2\n"
                             "rep-insl 0x1f0 0x6000 1\n"),
                      0);
-    assert_int_equal(f->g.nr_req, 6);
-    assert_ioreq(&f->g.req[0], IOREQ_TYPE_PIO, 0x3f8, 1, 16, IOREQ_WRITE, 1, 0x1000);
-    assert_ioreq(&f->g.req[1], IOREQ_TYPE_PIO, 0x1f0, 2, 256, IOREQ_WRITE, 1, 0x2000);
-    assert_ioreq(&f->g.req[2], IOREQ_TYPE_PIO, 0x1f0, 4, 65536, IOREQ_WRITE, 1, 0x3000);
-    assert_ioreq(&f->g.req[3], IOREQ_TYPE_PIO, 0x3f8, 1, 3, IOREQ_READ, 1, 0x4000);
-    assert_ioreq(&f->g.req[4], IOREQ_TYPE_PIO, 0x1f0, 2, 2, IOREQ_READ, 1, 0x5000);
-    assert_ioreq(&f->g.req[5], IOREQ_TYPE_PIO, 0x1f0, 4, 1, IOREQ_READ, 1, 0x6000);
+    ASSERT_IOREQS(&f->g,
+                  { IOREQ_TYPE_PIO, 0x3f8, 1, 16, IOREQ_WRITE, 1, 0x1000 },
+                  { IOREQ_TYPE_PIO, 0x1f0, 2, 256, IOREQ_WRITE, 1, 0x2000 },
+                  { IOREQ_TYPE_PIO, 0x1f0, 4, 65536, IOREQ_WRITE, 1, 0x3000 },
+                  { IOREQ_TYPE_PIO, 0x3f8, 1, 3, IOREQ_READ, 1, 0x4000 },
+                  { IOREQ_TYPE_PIO, 0x1f0, 2, 2, IOREQ_READ, 1, 0x5000 },
+                  { IOREQ_TYPE_PIO, 0x1f0, 4, 1, IOREQ_READ, 1, 0x6000 });
     /* Handled: the emulator wrote guest memory, the interpreter did not. */
     assert_int_equal(f->g.nr_mem_write, 0);
 }
@@ -235,8 +253,9 @@ static void test_rep_mmio(void **state)
     assert_int_equal(run(f, "rep-mmio-write 0xfed00000 4 0x2000 8\n"
                             "rep-mmio-read 0xfed00000 8 0x3000 2\n"),
                      0);
-    assert_ioreq(&f->g.req[0], IOREQ_TYPE_COPY, 0xfed00000, 4, 8, IOREQ_WRITE, 1, 0x2000);
-    assert_ioreq(&f->g.req[1], IOREQ_TYPE_COPY, 0xfed00000, 8, 2, IOREQ_READ, 1, 0x3000);
+    ASSERT_IOREQS(&f->g,
+                  { IOREQ_TYPE_COPY, 0xfed00000, 4, 8, IOREQ_WRITE, 1, 0x2000 },
+                  { IOREQ_TYPE_COPY, 0xfed00000, 8, 2, IOREQ_READ, 1, 0x3000 });
     for (unsigned int i = 0; i < 16; i++)
         assert_int_equal(f->g.mem[0x3000 + i], 0xff);
     assert_int_equal(f->g.mem[0x3010], 0);
@@ -537,13 +556,13 @@ static void test_rep_partial_completion(void **state)
                             "rep-mmio-write 0xfed00000 4 0x300 3\n"
                             "rep-outsb 0x80 0x400 2\n"),
                      0);
-    assert_int_equal(f->g.nr_req, 6);
-    assert_ioreq(&f->g.req[0], IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_READ, 1, 0x200);
-    assert_ioreq(&f->g.req[1], IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_READ, 1, 0x202);
-    assert_ioreq(&f->g.req[2], IOREQ_TYPE_PIO, 0x80, 1, 1, IOREQ_READ, 1, 0x204);
-    assert_ioreq(&f->g.req[3], IOREQ_TYPE_COPY, 0xfed00000, 4, 2, IOREQ_WRITE, 1, 0x300);
-    assert_ioreq(&f->g.req[4], IOREQ_TYPE_COPY, 0xfed00008, 4, 1, IOREQ_WRITE, 1, 0x308);
-    assert_ioreq(&f->g.req[5], IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_WRITE, 1, 0x400);
+    ASSERT_IOREQS(&f->g,
+                  { IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_READ, 1, 0x200 },
+                  { IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_READ, 1, 0x202 },
+                  { IOREQ_TYPE_PIO, 0x80, 1, 1, IOREQ_READ, 1, 0x204 },
+                  { IOREQ_TYPE_COPY, 0xfed00000, 4, 2, IOREQ_WRITE, 1, 0x300 },
+                  { IOREQ_TYPE_COPY, 0xfed00008, 4, 1, IOREQ_WRITE, 1, 0x308 },
+                  { IOREQ_TYPE_PIO, 0x80, 1, 2, IOREQ_WRITE, 1, 0x400 });
     for (unsigned int i = 0; i < 5; i++)
         assert_int_equal(f->g.mem[0x200 + i], 0xff);
     assert_int_equal(f->g.mem[0x205], 0);
