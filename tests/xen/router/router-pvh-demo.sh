@@ -46,7 +46,7 @@ declare -A pid=() server=() alive=()
 for emu in uart0 pcitest0 debugcon0; do
     pid[$emu]=${ROUTER_STATE[$emu/pid]:-}
     server[$emu]=${ROUTER_STATE[$emu/server]:-}
-    kill -0 "${pid[$emu]:-0}" 2>/dev/null && alive[$emu]=yes
+    [ -n "${pid[$emu]}" ] && kill -0 "${pid[$emu]}" 2>/dev/null && alive[$emu]=yes
 done
 router_state_print "$domid"
 sed 's/^/  ioreqctl list: /' "$LOGS/ioreqctl-list.txt" >&2

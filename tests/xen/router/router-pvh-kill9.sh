@@ -41,7 +41,7 @@ trace_still() { # DOMID: the trace did not move for 1 s
     local before
     guest_snapshot "$1"
     before=$(last_line "$1")
-    sleep 1
+    bsleep 1
     guest_snapshot "$1"
     [ -n "$before" ] && [ "$(last_line "$1")" = "$before" ]
 }
@@ -79,7 +79,7 @@ log "the new uart0 (pid $stopped2) stopped"
 router_state "$domid"
 rctl list >"$LOGS/ioreqctl-list-2.txt" 2>&1 || fail "ioreqctl list"
 alive2=no
-kill -0 "${ROUTER_STATE[uart0/pid]:-0}" 2>/dev/null && alive2=yes
+[ -n "${ROUTER_STATE[uart0/pid]:-}" ] && kill -0 "${ROUTER_STATE[uart0/pid]}" 2>/dev/null && alive2=yes
 router_state_print "$domid"
 sed 's/^/  ioreqctl list: /' "$LOGS/ioreqctl-list-2.txt" >&2
 expect_state "$domid" uart0/state running

@@ -39,27 +39,18 @@ router_start "$cfg"
 # for an AGP/GART bridge on all 256 buses through CF8/CFC (8192 reads, each
 # a round trip to QEMU: 30-80 s).  nokaslr: symbols match dom0's, for
 # debugging.
-hvm_linux_create "$name" "$GUESTS/hvm-initrd.cpio.gz" \
-    "console=ttyS0,115200 loglevel=7 pci=noearly nokaslr ioreq_test=com1"
+hvm_start "$name" "console=ttyS0,115200 loglevel=7 pci=noearly nokaslr ioreq_test=com1" com1
 domid=${GUEST_DOMID[$name]}
-# The router holds the domain with a pause of its own; xl unpause (which
-# also resumes QEMU) lifts only the toolstack's, so the guest starts when
-# the router drops its pause, once every emulator serves.
-wait_file_line "$LOGS/router.log" "$name\\($domid\\): picked up: 1 emulators, held paused" 60
-t0=$SECONDS
-guest_unpause "$domid"
-wait_file_line "$LOGS/router.log" "$name\\($domid\\): all 1 emulators ready: hold released" 60
-router_wait_running "$domid" com1
-router_list ioreqctl-list.txt
+t0=$HVM_T0
 
-wait_file_line "$out" 'is a 16550A' 150
+wait_file_match "$out" 'is a 16550A' 150
 t_uart=$((SECONDS - t0))
-wait_file_line "$out" 'IOREQ-HVM-DONE' 90
+wait_file_match "$out" 'IOREQ-HVM-DONE' 90
 t_done=$((SECONDS - t0))
-hvm_wait_down "$domid" 60
+guest_wait_down "$domid" 60
 t_down=$((SECONDS - t0))
-hvm_wait_gone "$domid" 30
-wait_file_line "$LOGS/router.log" "$name\($domid\): released" 15
+guest_wait_gone "$domid" 30
+wait_file_match "$ROUTER_LOG" "$name\($domid\): released" 15
 log "timing: unpause to the 16550A line ${t_uart} s, to the userspace test's end ${t_done} s, to power-off ${t_down} s"
 
 # The whole console: from the kernel's first line to its last.

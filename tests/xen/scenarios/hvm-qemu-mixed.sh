@@ -44,24 +44,16 @@ cat >"$cfg" <<EOF
 EOF
 router_start "$cfg"
 
-hvm_linux_create "$name" "$GUESTS/hvm-initrd.cpio.gz" \
-    "console=hvc0 loglevel=7 pci=noearly nokaslr ioreq_test=mixed pcitest=$slot"
+hvm_start "$name" "console=hvc0 loglevel=7 pci=noearly nokaslr ioreq_test=mixed pcitest=$slot" \
+    com2 pcitest
 domid=${GUEST_DOMID[$name]}
-# The router holds the domain with a pause of its own; xl unpause (which
-# also resumes QEMU) lifts only the toolstack's, so the guest starts when
-# the router drops its pause, once every emulator serves.
-wait_file_line "$LOGS/router.log" "$name\\($domid\\): picked up: 2 emulators, held paused" 60
-t0=$SECONDS
-guest_unpause "$domid"
-wait_file_line "$LOGS/router.log" "$name\\($domid\\): all 2 emulators ready: hold released" 60
-router_wait_running "$domid" com2 pcitest
-router_list ioreqctl-list.txt
+t0=$HVM_T0
 
-wait_file_line "$LOGS/uart-com2.out" 'IOREQ-HVM-DONE' 150
+wait_file_match "$LOGS/uart-com2.out" 'IOREQ-HVM-DONE' 150
 t_done=$((SECONDS - t0))
-hvm_wait_down "$domid" 60
-hvm_wait_gone "$domid" 30
-wait_file_line "$LOGS/router.log" "$name\($domid\): released" 15
+guest_wait_down "$domid" 60
+guest_wait_gone "$domid" 30
+wait_file_match "$ROUTER_LOG" "$name\($domid\): released" 15
 log "timing: unpause to the mixed test's end ${t_done} s"
 guest_output "$domid" | sed 's/^/  guest: /' >&2
 

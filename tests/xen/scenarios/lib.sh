@@ -32,8 +32,9 @@ fail() { log "FAIL: $*"; exit 1; }
 # ---- bounded waits ----
 
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND (in this shell, every
-# 0.1 s) until it succeeds; fails the scenario with "timed out after
-# SECONDS s waiting for WHAT".
+# 0.1 s; its output discarded) until it succeeds; fails the scenario with
+# "timed out after SECONDS s waiting for WHAT".  wait_until_every INTERVAL
+# SECONDS WHAT COMMAND...: the same, every INTERVAL seconds.
 # bsleep SECONDS: sleep without starting a process (read -t on a FIFO
 # nobody writes).  Under QEMU's software CPU a dom0 process started while an
 # HVM guest runs now and then crashes in the dynamic loader, and every
@@ -43,12 +44,13 @@ mkfifo "$RUN/bsleep.fifo" 2>/dev/null
 exec {BSLEEP_FD}<>"$RUN/bsleep.fifo"
 bsleep() { read -r -t "$1" -u "$BSLEEP_FD" _ || :; }
 
-wait_until() {
-    local limit=$1 what=$2 deadline=$((SECONDS + $1))
-    shift 2
+wait_until() { wait_until_every 0.1 "$@"; }
+wait_until_every() {
+    local every=$1 limit=$2 what=$3 deadline=$((SECONDS + $2))
+    shift 3
     until "$@" >/dev/null 2>&1; do
         [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $limit s waiting for $what"
-        bsleep 0.1
+        bsleep "$every"
     done
 }
 
@@ -144,11 +146,15 @@ guest_unpause() { # DOMID
 }
 
 # guest_state DOMID: the domain's state as `xl list` shows it (r, b, p, s,
-# c, d: running, blocked, paused, shut down, crashed, dying), or "gone".
+# c, d: running, blocked, paused, shut down, crashed, dying), "gone", or
+# "unknown" when xl list failed (neither down nor gone: a crashed xl must
+# not pass for a domain that went away).
 # A destroyed domain stays listed, dying, as long as a dom0 process still
 # maps its memory (an emulator's ioreq pages).
 guest_state() {
-    xl list 2>/dev/null | awk -v d="$1" '$2 == d { s = $5 } END { print s ? s : "gone" }'
+    local list
+    list=$(xl list 2>/dev/null) || { echo unknown; return; }
+    awk -v d="$1" '$2 == d { s = $5 } END { print s ? s : "gone" }' <<<"$list"
 }
 guest_gone() { [ "$(guest_state "$1")" = gone ]; }
 guest_down() { # shut down, crashed, dying or gone
@@ -157,16 +163,16 @@ guest_down() { # shut down, crashed, dying or gone
 }
 
 # guest_wait_down DOMID [SECONDS]: until the domain has shut down (or crashed,
-# or is dying or gone).
+# or is dying or gone).  Both poll once a second (an xl list each).
 guest_wait_down() {
-    wait_until "${2:-30}" "domain $1 to shut down" guest_down "$1"
+    wait_until_every 1 "${2:-30}" "domain $1 to shut down" guest_down "$1"
     log "domain $1 is down ($(guest_state "$1"))"
 }
 
 # guest_wait_gone DOMID [SECONDS]: until the domain no longer exists (stop
 # its emulators first).
 guest_wait_gone() {
-    wait_until "${2:-30}" "domain $1 to go away" guest_gone "$1"
+    wait_until_every 1 "${2:-30}" "domain $1 to go away" guest_gone "$1"
     log "domain $1 is gone"
 }
 

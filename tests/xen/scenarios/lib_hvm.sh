@@ -4,8 +4,13 @@
 #
 #   . ./lib_hvm.sh
 #
-# Every wait is bounded (lib.sh's wait_until).  See tests/xen/hvm/README.md.
-# shellcheck shell=bash
+# It sources lib_router.sh (router_start, wait_file_match, rctl, ...).
+# Every wait is bounded.  See tests/xen/hvm/README.md.
+# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck disable=SC2034 # HVM_T0: for the scenarios
+
+# shellcheck source=lib_router.sh
+. ./lib_router.sh
 
 # The guest kernel: the one dom0 boots (Debian's linux-image-amd64).
 HVM_KERNEL=''
@@ -13,61 +18,6 @@ for f in /boot/vmlinuz-*; do
     [ -f "$f" ] && HVM_KERNEL=$f
 done
 [ -n "$HVM_KERNEL" ] || fail "no /boot/vmlinuz-* in dom0 for the Linux guest"
-
-ROUTER_SOCKET=$RUN/router.sock
-ROUTER_XS=/tool/ioreq-router
-
-# router_start CONFIG: ioreq-routerd in the background (its log:
-# $LOGS/router.log; each emulator's: $LOGS/GUEST.EMULATOR.log), until it
-# says it runs.
-router_start() {
-    bg_start router ioreq-routerd -v --config "$1" --exec-path "$BIN" \
-        --log-dir "$LOGS" --control-socket "$ROUTER_SOCKET"
-    wait_until 30 "ioreq-routerd to start" router_up
-    log "ioreq-routerd runs"
-}
-router_up() {
-    bg_alive router || { cat "$LOGS/router.log" >&2; fail "ioreq-routerd exited"; }
-    grep -q 'running: ' "$LOGS/router.log"
-}
-
-# router_state DOMID ID: the emulator's state in xenstore ("" if none).
-router_state() {
-    xenstore-read "$ROUTER_XS/state/$1/$2/state" 2>/dev/null
-}
-
-# router_wait_running DOMID ID... [--limit S]: until each emulator is
-# running (the router has enabled its server and the process is ready);
-# fails at once if one is failed.
-router_wait_running() {
-    local domid=$1 limit=30 id ids=()
-    shift
-    while [ $# -gt 0 ]; do
-        case $1 in
-        --limit) limit=$2; shift ;;
-        *) ids+=("$1") ;;
-        esac
-        shift
-    done
-    for id in "${ids[@]}"; do
-        wait_until "$limit" "emulator $id of d$domid to run" router_emu_running "$domid" "$id"
-    done
-    log "d$domid: emulators running: ${ids[*]}"
-}
-router_emu_running() { # DOMID ID
-    local s
-    s=$(router_state "$1" "$2")
-    if [ "$s" = failed ]; then
-        fail "emulator $2 of d$1 failed: $(xenstore-read "$ROUTER_XS/state/$1/$2/error" 2>/dev/null)"
-    fi
-    [ "$s" = running ]
-}
-
-# router_list FILE: `ioreqctl list` into $LOGS/FILE (what the router runs).
-router_list() {
-    ioreqctl --socket "$ROUTER_SOCKET" list >"$LOGS/$1" 2>&1 ||
-        log "ioreqctl list failed (see $1)"
-}
 
 HVM_BOOT=${HVM_BOOT:-hvmboot}
 HVM_KERNEL_ADDR=0x5000000
@@ -114,41 +64,23 @@ hvm_linux_create() {
     esac
 }
 
-# ---- waiting (lib.sh's bsleep: no process of its own) ----
-
-# file_has FILE REGEX: FILE (read by the shell) matches REGEX (extended).
-file_has() {
-    local content=''
-    [ -r "$1" ] || return 1
-    IFS= read -r -d '' content <"$1"
-    [[ $content =~ $2 ]]
-}
-
-# wait_file_line FILE REGEX [SECONDS]: until FILE has a line matching REGEX
-# (polled every 0.5 s; REGEX is matched against the whole file, so anchors
-# are not line anchors).
-wait_file_line() {
-    local limit=${3:-60} deadline=$((SECONDS + ${3:-60}))
-    until file_has "$1" "$2"; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $limit s waiting for ${1##*/} to have /$2/"
-        bsleep 0.5
-    done
-    log "${1##*/} has /$2/"
-}
-
-# hvm_wait_down DOMID [SECONDS], hvm_wait_gone DOMID [SECONDS]: as lib.sh's
-# guest_wait_down and guest_wait_gone, polling once a second.
-hvm_wait_down() {
-    hvm_wait_state "$1" "${2:-30}" guest_down "shut down"
-}
-hvm_wait_gone() {
-    hvm_wait_state "$1" "${2:-30}" guest_gone "go away"
-}
-hvm_wait_state() { # DOMID SECONDS TEST WHAT
-    local deadline=$((SECONDS + $2))
-    until "$3" "$1"; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $2 s waiting for domain $1 to $4"
-        bsleep 1
-    done
-    log "domain $1: $4: done ($(guest_state "$1"))"
+# hvm_start NAME CMDLINE EMULATOR...: the guest NAME (hvm_linux_create with
+# $GUESTS/hvm-initrd.cpio.gz and CMDLINE) under the router's hold, the
+# router's config giving NAME the emulators EMULATOR...: xl create -p (QEMU
+# starts, the domain stays paused), the router picks the domain up and
+# holds it with a pause of its own; xl unpause (which also resumes QEMU)
+# lifts only the toolstack's pause, so the guest starts when the router
+# drops its own, once every emulator serves.  Sets HVM_T0 ($SECONDS at the
+# unpause); `ioreqctl list` into $LOGS/ioreqctl-list.txt.
+hvm_start() {
+    local name=$1 cmdline=$2 domid
+    shift 2
+    hvm_linux_create "$name" "$GUESTS/hvm-initrd.cpio.gz" "$cmdline"
+    domid=${GUEST_DOMID[$name]}
+    wait_file_match "$ROUTER_LOG" "$name\\($domid\\): picked up: $# emulators, held paused" 60
+    HVM_T0=$SECONDS
+    guest_unpause "$domid"
+    wait_file_match "$ROUTER_LOG" "$name\\($domid\\): all $# emulators ready: hold released" 60
+    router_wait_running "$domid" "$@"
+    rctl list >"$LOGS/ioreqctl-list.txt" 2>&1 || log "ioreqctl list failed (see ioreqctl-list.txt)"
 }

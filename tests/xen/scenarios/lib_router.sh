@@ -1,6 +1,7 @@
-# Helpers for the real-Xen scenarios with ioreq-routerd (tests/xen/router/):
-# sourced by a scenario after lib.sh (`. ./lib_router.sh`).  Every wait is
-# bounded; checks log ok/MISMATCH and count in lib.sh's CHECK_FAILURES.
+# Helpers for the real-Xen scenarios with ioreq-routerd (tests/xen/router/,
+# and the HVM scenarios through lib_hvm.sh): sourced by a scenario after
+# lib.sh (`. ./lib_router.sh`).  Every wait is bounded; checks log
+# ok/MISMATCH and count in lib.sh's CHECK_FAILURES.
 #
 # The router runs as the background process "router" (its log:
 # $LOGS/router.log) with --log-dir $LOGS, so each emulator's output is
@@ -9,14 +10,15 @@
 # ~0.2 s: the helpers read files with shell builtins, and take xenstore's
 # state with one xenstore-ls.
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # ROUTER_PIDS: for the scenarios
+# shellcheck disable=SC2034 # STOPPED_PID: for the scenarios
 
 ROUTER_XS=/tool/ioreq-router
 ROUTER_SOCK=$RUN/router.sock
 ROUTER_LOG=$LOGS/router.log
 
 # router_start CONFIG [ARGS...]: start ioreq-routerd -v with CONFIG (bare
-# exec names found in $BIN) and wait until its control socket answers.
+# exec names found in $BIN), wait until it logs "running: " (its control
+# socket listens by then; builtins only) and check that the socket answers.
 router_start() {
     local config=$1
     shift
@@ -24,11 +26,12 @@ router_start() {
     bg_start router ioreq-routerd -v --config "$config" --exec-path "$BIN" \
         --log-dir "$LOGS" --control-socket "$ROUTER_SOCK" "$@"
     local deadline=$((SECONDS + 30))
-    until rctl list >/dev/null 2>&1; do
+    until router_log_has '^ioreq-routerd: running: '; do
         bg_alive router || fail "the router exited: $(tail -n 5 "$ROUTER_LOG")"
-        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after 30 s waiting for the router's control socket"
+        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after 30 s waiting for the router to run"
         bsleep 0.1
     done
+    wait_until 10 "the router's control socket" rctl list
     log "router up (control socket $ROUTER_SOCK)"
 }
 
@@ -48,6 +51,15 @@ file_has() {
     return 1
 }
 
+# file_matches FILE REGEX: the whole of FILE, read at once, matches the
+# (bash) REGEX: anchors are not line anchors.  Builtins only, and cheaper
+# than file_has on a long file (a guest's console).
+file_matches() {
+    local content=''
+    [ -r "$1" ] || return 1
+    IFS= read -r -d '' content <"$1"
+    [[ $content =~ $2 ]]
+}
 
 # router_wait_log REGEX [SECONDS]: until the router logged a matching line
 # (builtins only: reacts within 0.05 s)
@@ -58,6 +70,18 @@ router_wait_log() {
         bsleep 0.05
     done
     log "router logged /$1/"
+}
+
+# wait_file_match FILE REGEX [SECONDS]: until FILE matches REGEX (as
+# file_matches: the whole file; polled every 0.5 s, no process); SECONDS
+# defaults to 60.
+wait_file_match() {
+    local limit=${3:-60} deadline=$((SECONDS + ${3:-60}))
+    until file_matches "$1" "$2"; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after $limit s waiting for ${1##*/} to match /$2/"
+        bsleep 0.5
+    done
+    log "${1##*/} matches /$2/"
 }
 
 # router_log_pid GUEST DOMID EMULATOR: sets LOG_PID to the pid of the last
@@ -85,8 +109,11 @@ stop_when_logged() {
     bg_start "$name" stop_when_logged_run "$name" "$re" "$guest" "$domid" "$emu" "$delay"
 }
 stop_when_logged_run() {
-    local name=$1 re=$2 guest=$3 domid=$4 emu=$5 delay=$6
-    until router_log_has "$re"; do bsleep 0.02; done
+    local name=$1 re=$2 guest=$3 domid=$4 emu=$5 delay=$6 deadline=$((SECONDS + 300))
+    until router_log_has "$re"; do
+        [ "$SECONDS" -lt "$deadline" ] || { log "$name: the router did not log /$re/ in 300 s"; exit 1; }
+        bsleep 0.02
+    done
     [ "$delay" = 0 ] || bsleep "$delay"
     router_log_pid "$guest" "$domid" "$emu"
     [ -n "$LOG_PID" ] || { log "$name: no pid for $emu in the router's log"; exit 1; }
@@ -109,7 +136,7 @@ wait_stopped() {
 # xenstore-ls into ROUTER_STATE (an associative array: [name]=demo,
 # [uart0/state]=running, [uart0/pid]=..., one entry per node below
 # state/DOMID; empty when there is none) and $RUN/state-DOMID (KEY=VALUE
-# lines).  state_value DOMID KEY prints one of them.
+# lines).
 declare -A ROUTER_STATE=()
 router_state() {
     local domid=$1 out=$RUN/state-$1 line
@@ -120,17 +147,29 @@ router_state() {
         ROUTER_STATE[${line%%=*}]=${line#*=}
     done <"$out"
 }
-state_value() { [ -n "${ROUTER_STATE[$2]+set}" ] && echo "${ROUTER_STATE[$2]}"; }
 
 # router_state_print DOMID: the last router_state DOMID, on stderr
 router_state_print() { sed 's/^/  state: /' "$RUN/state-$1" >&2; }
 
-# router_wait_state DOMID EMULATOR STATE [SECONDS]
-router_wait_state() {
-    wait_until "${4:-30}" "$2 of domain $1 to be $3" state_is "$1" "$2" "$3"
-    log "$2 of domain $1 is $3"
+# router_wait_running DOMID EMULATOR...: until each EMULATOR of domain DOMID
+# is running in xenstore (its server enabled, its process ready), up to 30 s
+# each; fails at once, with the router's error, if one has failed.
+router_wait_running() {
+    local domid=$1 emu
+    shift
+    for emu in "$@"; do
+        wait_until 30 "$emu of domain $domid to be running" emu_settled "$domid" "$emu"
+        [ "$EMU_STATE" = running ] ||
+            fail "$emu of domain $domid failed: $(xenstore-read "$ROUTER_XS/state/$domid/$emu/error" 2>/dev/null)"
+    done
+    log "domain $domid: running: $*"
 }
-state_is() { [ "$(xenstore-read "$ROUTER_XS/state/$1/$2/state" 2>/dev/null)" = "$3" ]; }
+# emu_settled DOMID EMULATOR: its state (into EMU_STATE) is running or failed
+# (called by wait_until, whose output goes nowhere: it must not fail itself)
+emu_settled() {
+    EMU_STATE=$(xenstore-read "$ROUTER_XS/state/$1/$2/state" 2>/dev/null)
+    [ "$EMU_STATE" = running ] || [ "$EMU_STATE" = failed ]
+}
 
 # router_wait_released DOMID [SECONDS]: until the router removed state/DOMID
 router_wait_released() {
