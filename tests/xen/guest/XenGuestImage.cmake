@@ -30,6 +30,7 @@ set(XEN_GUEST_HEADERS
     ${XEN_GUEST_DIR}/gio_interp.h
     ${XEN_GUEST_DIR}/gio_io.h
     ${XEN_GUEST_DIR}/gio_table.h
+    ${XEN_GUEST_DIR}/xen_pvh_note.h
     ${XEN_GUEST_SHARED_DIR}/guest_op.h
     ${XEN_GUEST_SHARED_DIR}/guest_trace.h)
 set(XEN_GUEST_LDSCRIPT ${XEN_GUEST_DIR}/gio_guest.ld)

@@ -47,7 +47,7 @@ while read -r type off vaddr paddr filesz memsz flags _; do
     if [[ $flags == *E* ]] && [ $((start)) -ge $((vaddr)) ] && [ $((start)) -lt $((vaddr + memsz)) ]; then
         in_exec=1
     fi
-    [[ $flags == *W*E* || $flags == RWE ]] && fail "a writable and executable segment"
+    [[ $flags == *W*E* ]] && fail "a writable and executable segment"
 done < <(awk '$1 == "LOAD" { f = $7; for (i = 8; i <= NF - 1; i++) f = f $i; print $1, $2, $3, $4, $5, $6, f, $NF }' <<<"$phdrs")
 [ $loads -ge 1 ] || fail "no PT_LOAD segment"
 [ $((0x$(awk '$1 == "LOAD" { print substr($4, 3); exit }' <<<"$phdrs"))) = $((0x100000)) ] ||

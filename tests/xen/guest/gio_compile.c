@@ -9,6 +9,12 @@
 #include "guest_op.h"
 #include "guest_trace.h"
 
+#define NAME_MAX_LEN 4096
+
+_Static_assert(GIO_MAX_MS == GUEST_SCRIPT_MAX_MS, "gio_table.h's limits are the parser's");
+_Static_assert(GIO_MAX_REP == GUEST_SCRIPT_MAX_REP, "gio_table.h's limits are the parser's");
+_Static_assert(GIO_MAX_DATA == GUEST_SCRIPT_MAX_DATA, "gio_table.h's limits are the parser's");
+
 int gio_compile(const struct guest_script *s, const char *name, uint8_t **table,
                 size_t *len, char *err, size_t errlen)
 {
@@ -16,10 +22,13 @@ int gio_compile(const struct guest_script *s, const char *name, uint8_t **table,
     const struct guest_op *ops = guest_script_ops(s);
     const uint8_t *pool = guest_script_pool(s, &pool_len);
     size_t name_len = strlen(name);
+    /* (no overflow: a script's ops and pool are in memory already) */
+    uint64_t total = sizeof(struct gio_table_header) + (uint64_t)nr * sizeof(*ops) + pool_len +
+                     name_len;
 
     if (errlen)
         err[0] = '\0';
-    if (nr > UINT32_MAX / sizeof(*ops) || pool_len > UINT32_MAX || name_len > 4096) {
+    if (total > UINT32_MAX || name_len > NAME_MAX_LEN) {
         snprintf(err, errlen, "%s: too large for an op table", name);
         return -EINVAL;
     }
@@ -38,8 +47,7 @@ int gio_compile(const struct guest_script *s, const char *name, uint8_t **table,
         .nr_ops = (uint32_t)nr, .pool_len = (uint32_t)pool_len,
         .name_len = (uint32_t)name_len,
     };
-    size_t total = sizeof(h) + nr * sizeof(*ops) + pool_len + name_len;
-    uint8_t *t = aligned_alloc(8, (total + 7) & ~(size_t)7);
+    uint8_t *t = aligned_alloc(8, ((size_t)total + 7) & ~(size_t)7);
     if (!t) {
         snprintf(err, errlen, "%s: out of memory", name);
         return -ENOMEM;
@@ -55,7 +63,7 @@ int gio_compile(const struct guest_script *s, const char *name, uint8_t **table,
     h.checksum = guest_trace_fnv1a(t + sizeof(h), (uint32_t)(total - sizeof(h)));
     memcpy(t, &h, sizeof(h));
     *table = t;
-    *len = total;
+    *len = (size_t)total;
     return 0;
 }
 
@@ -72,7 +80,7 @@ static void expectation(FILE *out, const struct guest_op *op)
         fprintf(out, " expect 0x%" PRIx64, op->value);
 }
 
-/* One op as a script line (no newline). */
+/* One op of a checked table as a script line (no newline). */
 static void op_text(FILE *out, const struct guest_op *op, const uint8_t *pool)
 {
     uint32_t cf8 = (uint32_t)op->aux;
@@ -115,17 +123,10 @@ static void op_text(FILE *out, const struct guest_op *op, const uint8_t *pool)
         fprintf(out, "mem-read 0x%" PRIx64 " %" PRIu32 " expect ", op->addr, op->count);
         hex_bytes(out, pool + op->aux, op->count);
         break;
-    case GOP_WAIT_IRQ:
-        fprintf(out, "wait-irq %s timeout %" PRIu32, (const char *)pool + op->aux, op->count);
-        break;
-    case GOP_TIMEOFFSET:
-        fprintf(out, "timeoffset %" PRId64, (int64_t)op->value);
-        break;
     case GOP_SLEEP:
         fprintf(out, "sleep %" PRIu32, op->count);
         break;
-    default:
-        fputs(guest_op_verb(op), out);
+    default: /* gio_table_check() lets no other kind through */
         break;
     }
     if (op->flags & GOP_F_TIMING)
@@ -159,4 +160,48 @@ int gio_decompile(const void *table, size_t len, FILE *out, char *err, size_t er
         line++;
     }
     return 0;
+}
+
+char *gio_read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0; /* cap: room for bytes, besides the NUL */
+
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 65536;
+            char *nb = cap >= GIO_FILE_MAX ? NULL : aligned_alloc(8, ncap + 8);
+            if (!nb) {
+                snprintf(err, errlen, "%s is too large (%u bytes at most)", path,
+                         GIO_FILE_MAX - 1);
+                goto fail;
+            }
+            if (n)
+                memcpy(nb, buf, n);
+            free(buf);
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        if (got == 0)
+            break;
+        n += got;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+fail:
+    free(buf);
+    fclose(f);
+    return NULL;
 }

@@ -10,11 +10,11 @@
  *
  * Exit status: 0 the script passed, 1 it failed, 2 usage or I/O error.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gio_compile.h"
 #include "gio_interp.h"
 #include "gio_io_fake.h"
 
@@ -26,41 +26,58 @@ static void print_line(void *ctx, const char *line)
     printf("(d%u) %s\n", domid, line);
 }
 
+/* A whole number (decimal or 0x hex) from 0 to max.  0 or -1. */
+static int number(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    *out = strtoul(s, &end, 0);
+    return *end || *out > max ? -1 : 0;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: gio_hostrun [--domid N] [--memory MIB] TABLE\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
-    unsigned long mib = 64;
+    unsigned long mib = 64, id = domid;
     const char *path = NULL;
+    char err[512];
+    size_t len;
 
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--domid") && i + 1 < argc)
-            domid = (unsigned int)strtoul(argv[++i], NULL, 0);
-        else if (!strcmp(argv[i], "--memory") && i + 1 < argc)
-            mib = strtoul(argv[++i], NULL, 0);
-        else if (!path && argv[i][0] != '-')
+        if (!strcmp(argv[i], "--domid") && i + 1 < argc) {
+            if (number(argv[++i], 0x7fef, &id) < 0) /* below DOMID_FIRST_RESERVED */
+                return usage();
+        } else if (!strcmp(argv[i], "--memory") && i + 1 < argc) {
+            if (number(argv[++i], 4095, &mib) < 0 || mib == 0)
+                return usage();
+        } else if (!path && argv[i][0] != '-') {
             path = argv[i];
-        else
-            path = NULL, i = argc;
+        } else {
+            return usage();
+        }
     }
-    if (!path || mib == 0 || mib > 4095) {
-        fprintf(stderr, "usage: gio_hostrun [--domid N] [--memory MIB] TABLE\n");
+    if (!path)
+        return usage();
+    domid = (unsigned int)id;
+
+    char *table = gio_read_file(path, &len, err, sizeof(err));
+    if (!table) {
+        fprintf(stderr, "gio_hostrun: %s\n", err);
         return 2;
     }
-
-    FILE *f = fopen(path, "rb");
-    size_t cap = 16u << 20, len = 0;
-    uint8_t *table = aligned_alloc(8, cap);
-    if (!f || !table) {
-        fprintf(stderr, "gio_hostrun: %s: %s\n", path, strerror(errno));
-        return 2;
-    }
-    len = fread(table, 1, cap, f);
-    fclose(f);
-
     gio_fake.ram_size = (uint32_t)(mib << 20);
     gio_fake.ram = calloc(1, gio_fake.ram_size);
     gio_fake.console_line = print_line;
     if (!gio_fake.ram) {
         fprintf(stderr, "gio_hostrun: out of memory\n");
+        free(table);
         return 2;
     }
     unsigned int failures = gio_run(table, len);

@@ -6,19 +6,11 @@
  * script, then stop the vCPU for good with interrupts off, which Xen
  * treats as the domain powering off.
  */
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#include "xen_pvh_note.h"
 
     .code32
 
-    .section .note.Xen, "a", @note
-    .balign 4
-    .long 4                         /* name size: "Xen\0" */
-    .long 4                         /* descriptor size */
-    .long XEN_ELFNOTE_PHYS32_ENTRY
-    .asciz "Xen"
-    .balign 4
-    .long gio_pvh_start
-    .balign 4
+    XEN_PVH_NOTE gio_pvh_start
 
     .section .text.entry, "ax", @progbits
     .globl gio_pvh_start

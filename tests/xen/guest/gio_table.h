@@ -39,6 +39,14 @@
 /* The guest runs in 32-bit protected mode without paging. */
 #define GIO_ADDR_LIMIT 0x100000000ull
 
+/*
+ * The parser's limits (guest_script.h's GUEST_SCRIPT_MAX_*, which the
+ * freestanding guest cannot include; gio_compile.c asserts they agree).
+ */
+#define GIO_MAX_MS 600000u   /* sleep */
+#define GIO_MAX_REP 65536u   /* rep COUNT */
+#define GIO_MAX_DATA 65536u  /* bytes of one mem-write/mem-read */
+
 struct gio_table_header {
     uint32_t magic;       /* GIO_TABLE_MAGIC */
     uint16_t version;     /* GIO_TABLE_VERSION */

@@ -5,50 +5,33 @@
 #include "gio_table.h"
 #include "guest_trace.h"
 
-#define MAX_SLEEP_MS 600000u /* GUEST_SCRIPT_MAX_MS */
-#define MAX_REP 65536u       /* GUEST_SCRIPT_MAX_REP */
-#define MAX_DATA 65536u      /* GUEST_SCRIPT_MAX_DATA */
 #define PCI_CONF_DATA 0xcfc
 
-enum span_fault { SPAN_OK, SPAN_HIGH, SPAN_IMAGE };
-
-/* [start, start + bytes) must lie below 4 GiB and outside the image. */
-static enum span_fault span(uint64_t start, uint64_t bytes)
+/*
+ * Why [start, start + bytes), a guest memory range (`gpa`) or an MMIO
+ * address range, is out of the guest's reach, or NULL: it must lie below
+ * 4 GiB and outside the image.
+ */
+static const char *range_fault(uint64_t start, uint64_t bytes, int gpa)
 {
     if (bytes == 0 || start >= GIO_ADDR_LIMIT || bytes > GIO_ADDR_LIMIT - start)
-        return SPAN_HIGH;
+        return gpa ? "GPA reaches above 4 GiB, which the guest (32-bit, no paging) cannot address"
+                   : "ADDR reaches above 4 GiB, which the guest (32-bit, no paging) cannot address";
     if (start < GIO_IMAGE_END && start + bytes > GIO_IMAGE_BASE)
-        return SPAN_IMAGE;
-    return SPAN_OK;
-}
-
-static const char *addr_fault(uint64_t start, uint64_t bytes)
-{
-    switch (span(start, bytes)) {
-    case SPAN_HIGH:
-        return "ADDR reaches above 4 GiB, which the guest (32-bit, no paging) cannot address";
-    case SPAN_IMAGE:
-        return "ADDR overlaps the guest image (0x100000..0x1fffff)";
-    default:
-        return NULL;
-    }
-}
-
-static const char *gpa_fault(uint64_t start, uint64_t bytes)
-{
-    switch (span(start, bytes)) {
-    case SPAN_HIGH:
-        return "GPA reaches above 4 GiB, which the guest (32-bit, no paging) cannot address";
-    case SPAN_IMAGE:
-        return "GPA overlaps the guest image (0x100000..0x1fffff)";
-    default:
-        return NULL;
-    }
+        return gpa ? "GPA overlaps the guest image (0x100000..0x1fffff)"
+                   : "ADDR overlaps the guest image (0x100000..0x1fffff)";
+    return NULL;
 }
 
 static int pio_size(unsigned int size)
 {
     return size == 1 || size == 2 || size == 4;
+}
+
+/* Does `value` fit in `size` bytes? */
+static int fits(uint64_t value, unsigned int size)
+{
+    return size >= 8 || (value >> (8 * size)) == 0;
 }
 
 static int is_read(uint8_t kind)
@@ -70,48 +53,44 @@ const char *gio_op_check(const struct guest_op *op, uint32_t pool_len)
     case GOP_IN:
         if (!pio_size(op->size) || op->addr > 0xffff || op->addr + op->size - 1 > 0xffff)
             return "bad port access";
-        if (op->size < 8 && (op->value >> (8 * op->size)) != 0)
-            return "value does not fit SIZE";
-        return NULL;
+        return fits(op->value, op->size) ? NULL : "value does not fit SIZE";
     case GOP_MMIO_WRITE:
     case GOP_MMIO_READ:
         if (!pio_size(op->size) && op->size != 8)
             return "bad SIZE";
-        if (op->size < 8 && (op->value >> (8 * op->size)) != 0)
+        if (!fits(op->value, op->size))
             return "value does not fit SIZE";
-        return addr_fault(op->addr, op->size);
+        return range_fault(op->addr, op->size, 0);
     case GOP_PCI_WRITE:
     case GOP_PCI_READ:
         if (!pio_size(op->size) || (op->aux & ~0xffffffffull) || !(op->aux & 0x80000000u) ||
             (op->aux & 0x7f000003u) || op->addr < PCI_CONF_DATA ||
             op->addr > PCI_CONF_DATA + 3 || (op->addr & 3) + op->size > 4)
             return "bad PCI config access";
-        if ((op->value >> (8 * op->size)) != 0)
-            return "value does not fit SIZE";
-        return NULL;
+        return fits(op->value, op->size) ? NULL : "value does not fit SIZE";
     case GOP_REP_OUT:
     case GOP_REP_IN:
         if (!pio_size(op->size) || op->addr > 0xffff || op->addr + op->size - 1 > 0xffff ||
-            op->count == 0 || op->count > MAX_REP)
+            op->count == 0 || op->count > GIO_MAX_REP)
             return "bad string port access";
-        return gpa_fault(op->aux, (uint64_t)op->count * op->size);
+        return range_fault(op->aux, (uint64_t)op->count * op->size, 1);
     case GOP_REP_MMIO_WRITE:
     case GOP_REP_MMIO_READ:
         if (op->size == 8)
             return "8-byte string moves (movsq) do not exist in 32-bit mode; use SIZE 1, 2 or 4";
-        if (!pio_size(op->size) || op->count == 0 || op->count > MAX_REP)
+        if (!pio_size(op->size) || op->count == 0 || op->count > GIO_MAX_REP)
             return "bad string MMIO access";
-        if ((why = addr_fault(op->addr, (uint64_t)op->count * op->size)))
+        if ((why = range_fault(op->addr, (uint64_t)op->count * op->size, 0)))
             return why;
-        return gpa_fault(op->aux, (uint64_t)op->count * op->size);
+        return range_fault(op->aux, (uint64_t)op->count * op->size, 1);
     case GOP_MEM_WRITE:
     case GOP_MEM_READ:
-        if (op->count == 0 || op->count > MAX_DATA || op->aux > pool_len ||
+        if (op->count == 0 || op->count > GIO_MAX_DATA || op->aux > pool_len ||
             op->count > pool_len - op->aux)
             return "bad guest memory data";
-        return gpa_fault(op->addr, op->count);
+        return range_fault(op->addr, op->count, 1);
     case GOP_SLEEP:
-        return op->count > MAX_SLEEP_MS ? "sleep too long" : NULL;
+        return op->count > GIO_MAX_MS ? "sleep too long" : NULL;
     case GOP_WAIT_IRQ:
         return "the guest image sets up no interrupts (PVH has no PIC or IOAPIC, and it "
                "programs no LAPIC); run wait-irq lines under xensim only";
@@ -140,7 +119,7 @@ const char *gio_table_check(const void *buf, size_t len, struct gio_table *t, lo
         return "bad op table header";
     uint64_t need = (uint64_t)sizeof(*h) + (uint64_t)h->nr_ops * sizeof(struct guest_op) +
                     h->pool_len + h->name_len;
-    if (need != len)
+    if (need != len || need > UINT32_MAX)
         return "op table size does not match its header";
     if (guest_trace_fnv1a(p + sizeof(*h), (uint32_t)(len - sizeof(*h))) != h->checksum)
         return "op table checksum mismatch";

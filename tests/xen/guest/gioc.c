@@ -15,8 +15,6 @@
 
 #include "gio_compile.h"
 
-#define FILE_MAX (16u << 20)
-
 static int usage(void)
 {
     fprintf(stderr, "usage: gioc [--name NAME] SCRIPT -o TABLE\n"
@@ -25,48 +23,31 @@ static int usage(void)
     return 2;
 }
 
-/* The whole file, NUL-terminated, in 8-byte aligned memory; NULL after saying why. */
+/* The whole file (gio_read_file); NULL after saying why. */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
+    char err[512];
+    char *buf = gio_read_file(path, len, err, sizeof(err));
 
-    if (!f) {
-        fprintf(stderr, "gioc: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            size_t ncap = cap ? 2 * cap : 65536;
-            char *nb = ncap > FILE_MAX ? NULL : aligned_alloc(8, ncap);
-            if (!nb) {
-                fprintf(stderr, "gioc: %s is too large\n", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            if (n)
-                memcpy(nb, buf, n);
-            free(buf);
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        fprintf(stderr, "gioc: cannot read %s\n", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
+    if (!buf)
+        fprintf(stderr, "gioc: %s\n", err);
     return buf;
+}
+
+/* 0, or -1 after saying why (and removing what was written). */
+static int write_table(const char *path, const uint8_t *table, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(table, 1, len, f) == len;
+
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (ok)
+        return 0;
+    fprintf(stderr, "gioc: cannot write %s: %s\n", path, strerror(errno));
+    if (f)
+        remove(path);
+    return -1;
 }
 
 static int compile(const char *path, const char *name, const char *out_path)
@@ -94,16 +75,10 @@ static int compile(const char *path, const char *name, const char *out_path)
         fprintf(stderr, "gioc: %s\n", err);
         return rc == -ENOMEM ? 2 : 1;
     }
-    if (out_path) {
-        FILE *f = fopen(out_path, "wb");
-        if (!f || fwrite(table, 1, table_len, f) != table_len || fclose(f) != 0) {
-            fprintf(stderr, "gioc: cannot write %s\n", out_path);
-            free(table);
-            return 2;
-        }
-    }
+    if (out_path && write_table(out_path, table, table_len) < 0)
+        rc = 2;
     free(table);
-    return 0;
+    return rc;
 }
 
 static int decompile(const char *path)
@@ -130,8 +105,10 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if ((!strcmp(a, "--name") || !strcmp(a, "-o")) && i + 1 < argc) {
-            *(a[1] == 'o' ? &out : &name) = argv[++i];
+        if (!strcmp(a, "--name") && i + 1 < argc) {
+            name = argv[++i];
+        } else if (!strcmp(a, "-o") && i + 1 < argc) {
+            out = argv[++i];
         } else if (!strcmp(a, "--check") && mode == COMPILE) {
             mode = CHECK;
         } else if (!strcmp(a, "--decompile") && mode == COMPILE) {

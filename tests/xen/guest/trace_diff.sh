@@ -94,8 +94,7 @@ compare() {
         function is_timing(s) { return timing && s ~ /^L[0-9]+~ / }
         END {
             n = na > nb ? na : nb
-            for (i = 1; i <= n; i++) {
-                if (i > na || i > nb) break
+            for (i = 1; i <= na && i <= nb; i++) {
                 x = a[i]; y = b[i]
                 same = (is_timing(x) || is_timing(y)) ? key(x) == key(y) : x == y
                 if (!same) {

@@ -15,18 +15,13 @@
  *   0xfebf0000   mini_emulator MMIO  4 KiB (unwritten: address ^ 0xa5a5a5a5)
  * and nothing at 0x2f8, 0x600, 0xd0000000 (reads are all ones).
  */
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#include "xen_pvh_note.h"             /* tests/xen/guest */
+
 #define DEBUG_PORT 0xe9
 
         .code32
 
-        .section .note.Xen, "a", @note
-        .balign 4
-        .long 4                         /* name size: "Xen\0" */
-        .long 4                         /* descriptor size */
-        .long XEN_ELFNOTE_PHYS32_ENTRY
-        .asciz "Xen"
-        .long pvh_start
+        XEN_PVH_NOTE pvh_start
 
 /* A NUL-terminated string in .rodata; its address in %esi. */
 .macro STRING text

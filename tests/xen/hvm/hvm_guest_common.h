@@ -1,7 +1,8 @@
 /*
- * What the two /init programs of the HVM Linux guests share (a static C
- * program, PID 1 of an unmodified Debian kernel; see tests/xen/hvm/README.md).
- * Header-only: each program is one translation unit, built with a plain
+ * The general part of the HVM Linux guests' /init (init_hvm.c, a static C
+ * program, PID 1 of an unmodified Debian kernel; see tests/xen/hvm/README.md):
+ * the kernel log, mounts, small files, /proc/interrupts, power-off.
+ * Header-only: /init is one translation unit, built with a plain
  * `cc -static` (no project flags, no sanitizers).
  */
 #ifndef HVM_GUEST_COMMON_H

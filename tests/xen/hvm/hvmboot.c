@@ -49,7 +49,6 @@ enum {
     BP_RAMDISK_IMAGE = 0x218,
     BP_RAMDISK_SIZE = 0x21c,
     BP_CMD_LINE_PTR = 0x228,
-    BP_CMDLINE_SIZE = 0x238,
     BP_E820_TABLE = 0x2d0,
     E820_MAX = 128,
 };

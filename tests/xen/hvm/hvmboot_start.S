@@ -116,7 +116,14 @@ hvmboot_entry32:
     mov %eax, %fs
     mov %eax, %gs
     mov $hvmboot_stack_top, %esp
-    /* zero the .bss, but not the e820 entries already read */
+    /* zero the .bss (the stack is in it, still unused; the e820 entries
+     * already read are in .header, not here) */
+    mov $hvmboot_bss_start, %edi
+    mov $hvmboot_bss_end, %ecx
+    sub %edi, %ecx
+    xor %eax, %eax
+    cld                                  /* (after the BIOS calls) */
+    rep stosb
     call hvmboot_main                    /* does not return */
 3:  hlt
     jmp 3b

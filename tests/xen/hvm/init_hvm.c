@@ -285,6 +285,18 @@ static void part_mixed_com2(void)
     result("com2.driver", "%s", strstr(line, "uart:16550A") ? "16550A" : line);
 }
 
+/* A sysfs attribute of PCI device `dev` without its newline and "0x". */
+static void pci_attr(const char *dev, const char *attr, char *buf, size_t size)
+{
+    char path[300];
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, attr);
+    read_file(path, buf, size);
+    buf[strcspn(buf, "\n")] = '\0';
+    if (buf[0] == '0' && buf[1] == 'x')
+        memmove(buf, buf + 2, strlen(buf + 2) + 1);
+}
+
 /* What Linux's PCI scan found: one line per function. */
 static void part_mixed_sysfs(void)
 {
@@ -297,25 +309,16 @@ static void part_mixed_sysfs(void)
         return;
     }
     while ((de = readdir(dir))) {
-        char path[300], vendor[16], device[16], class[16];
+        char name[300], vendor[16], device[16], class[16];
 
         if (de->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", de->d_name);
-        read_file(path, vendor, sizeof(vendor));
-        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", de->d_name);
-        read_file(path, device, sizeof(device));
-        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", de->d_name);
-        read_file(path, class, sizeof(class));
-        vendor[strcspn(vendor, "\n")] = device[strcspn(device, "\n")] = '\0';
-        class[strcspn(class, "\n")] = '\0';
-        say("lspci: %s %s:%s class %s", de->d_name, vendor + 2, device + 2, class);
-        {
-            char name[300];
-
-            snprintf(name, sizeof(name), "linux.pci.%s", de->d_name);
-            result(name, "%s:%s", vendor + 2, device + 2);
-        }
+        pci_attr(de->d_name, "vendor", vendor, sizeof(vendor));
+        pci_attr(de->d_name, "device", device, sizeof(device));
+        pci_attr(de->d_name, "class", class, sizeof(class));
+        say("lspci: %s %s:%s class 0x%s", de->d_name, vendor, device, class);
+        snprintf(name, sizeof(name), "linux.pci.%s", de->d_name);
+        result(name, "%s:%s", vendor, device);
         found++;
     }
     closedir(dir);
@@ -323,6 +326,17 @@ static void part_mixed_sysfs(void)
 }
 
 /* ---- main ------------------------------------------------------------------ */
+
+/* The end marker on an open tty (fd < 0: none), then close it. */
+static void tty_done(int fd)
+{
+    if (fd < 0)
+        return;
+    alarm(60);
+    tty_print(fd, "IOREQ-HVM-DONE\n");
+    alarm(0);
+    close(fd);
+}
 
 /* "ioreq_test=a,b" and "pcitest=DD" from /proc/cmdline. */
 static int has_part(const char *cmdline, const char *part)
@@ -367,18 +381,8 @@ int main(void)
         part_mixed_com2();
         part_mixed_sysfs();
     }
-    if (com1_fd >= 0) {
-        alarm(60);
-        tty_print(com1_fd, "IOREQ-HVM-DONE\n");
-        alarm(0);
-        close(com1_fd);
-    }
+    tty_done(com1_fd);
     e9_puts("IOREQ-HVM-DONE\n");
-    if (com2_fd >= 0) {
-        alarm(60);
-        tty_print(com2_fd, "IOREQ-HVM-DONE\n");
-        alarm(0);
-        close(com2_fd);
-    }
+    tty_done(com2_fd);
     power_off();
 }
