@@ -152,9 +152,12 @@ guest_unpause() { # DOMID
 # A destroyed domain stays listed, dying, as long as a dom0 process still
 # maps its memory (an emulator's ioreq pages).
 guest_state() {
-    local list
+    local list name id mem vcpus state
     list=$(xl list 2>/dev/null) || { echo unknown; return; }
-    awk -v d="$1" '$2 == d { s = $5 } END { print s ? s : "gone" }' <<<"$list"
+    while read -r name id mem vcpus state _; do
+        [ "$id" = "$1" ] && { echo "$state"; return; }
+    done <<<"$list"
+    echo gone
 }
 guest_gone() { [ "$(guest_state "$1")" = gone ]; }
 guest_down() { # shut down, crashed, dying or gone
@@ -163,16 +166,17 @@ guest_down() { # shut down, crashed, dying or gone
 }
 
 # guest_wait_down DOMID [SECONDS]: until the domain has shut down (or crashed,
-# or is dying or gone).  Both poll once a second (an xl list each).
+# or is dying or gone).  Both poll every 0.2 s: one xl list each time, the
+# only process a poll starts (it takes about that long under TCG).
 guest_wait_down() {
-    wait_until_every 1 "${2:-30}" "domain $1 to shut down" guest_down "$1"
+    wait_until_every 0.2 "${2:-30}" "domain $1 to shut down" guest_down "$1"
     log "domain $1 is down ($(guest_state "$1"))"
 }
 
 # guest_wait_gone DOMID [SECONDS]: until the domain no longer exists (stop
 # its emulators first).
 guest_wait_gone() {
-    wait_until_every 1 "${2:-30}" "domain $1 to go away" guest_gone "$1"
+    wait_until_every 0.2 "${2:-30}" "domain $1 to go away" guest_gone "$1"
     log "domain $1 is gone"
 }
 
