@@ -110,12 +110,21 @@ phase_done "overlay cpio"
 limit=$((timeout + 300))
 say "booting Xen under QEMU (time limit $limit s; console: $logdir/console.log)"
 # In the background, so that a signal to this script stops it (and QEMU).
-"$harness/boot.sh" "$work/xen.elf" "$work/dom0-kernel" "$work/dom0.cpio" \
-    "$logdir/console.log" "$limit" "$logdir/boot.txt" &
-boot_pid=$!
-wait "$boot_pid"
-booted=$?
-boot_pid=''
+# A boot whose dom0 kernel hung before /init (boot.sh's exit 3: nothing of
+# ours had run yet) is booted once more; its console stays as
+# console-hung.log.
+for attempt in 1 2; do
+    "$harness/boot.sh" "$work/xen.elf" "$work/dom0-kernel" "$work/dom0.cpio" \
+        "$logdir/console.log" "$limit" "$logdir/boot.txt" &
+    boot_pid=$!
+    wait "$boot_pid"
+    booted=$?
+    boot_pid=''
+    [ $booted -eq 3 ] && [ $attempt -eq 1 ] || break
+    mv "$logdir/console.log" "$logdir/console-hung.log"
+    mv "$logdir/boot.txt" "$logdir/boot-hung.txt"
+    say "dom0's kernel hung before /init (console-hung.log): booting again"
+done
 rm -f "$work/dom0.cpio"
 while read -r _ t _ mark; do
     timings+=("$(printf '%-32s %7s s' "  boot: $mark" "$t")")

@@ -7,9 +7,13 @@
 # Writes the whole console (Xen and dom0) to CONSOLE_LOG; prints, on stdout
 # and into the file PROGRESS, "boot: T s MARK" when each mark below first
 # appears, T from QEMU's start.
-# Exit: 0 a verdict line was seen; 1 none (time limit, panic, QEMU failed).
+# Exit: 0 a verdict line was seen; 1 none (time limit, panic, QEMU failed);
+# 3 dom0's kernel did not reach /init within IOREQ_XEN_INIT_LIMIT seconds
+# (default 150; it takes 10-20 s): under the software CPU, one boot in many
+# hangs in the kernel (seen once, after Xen's "PCI add device" lines), before
+# anything of ours runs, and the caller may boot again.
 # Never hangs: QEMU runs under timeout -k, and is stopped 20 s after the
-# verdict or at once on a Xen or dom0 panic.
+# verdict, at once on a Xen or dom0 panic, or at the /init deadline.
 set -uo pipefail
 
 xen=$1 kernel=$2 initrd=$3 console=$4 limit=$5 progress=$6
@@ -54,7 +58,8 @@ marks=(
 seen=()
 elapsed() { awk -v now="$(date +%s.%N)" -v t0="$start" 'BEGIN { printf "%.1f", now - t0 }'; }
 
-verdict_at='' panic=''
+init_limit=${IOREQ_XEN_INIT_LIMIT:-150}
+verdict_at='' panic='' hung=''
 while kill -0 "$qemu" 2>/dev/null; do
     for i in "${!marks[@]}"; do
         [ -n "${seen[i]:-}" ] && continue
@@ -68,6 +73,12 @@ while kill -0 "$qemu" 2>/dev/null; do
     fi
     if [ -n "$verdict_at" ] && [ $((SECONDS - verdict_at)) -ge 20 ]; then
         note "QEMU still running 20 s after the verdict: stopping it"
+        kill "$qemu" 2>/dev/null
+        break
+    fi
+    if [ -z "${seen[2]:-}" ] && [ "$SECONDS" -ge "$init_limit" ]; then
+        hung=1
+        note "$(elapsed) s dom0 did not reach /init in $init_limit s: stopping QEMU"
         kill "$qemu" 2>/dev/null
         break
     fi
@@ -93,4 +104,5 @@ tr -d '\r' <"$console" >"$console.tmp" && mv "$console.tmp" "$console"
 if grep -qF 'IOREQ-XEN-VERDICT: ' "$console" && [ -z "$panic" ]; then
     exit 0
 fi
+[ -n "$hung" ] && exit 3
 exit 1
