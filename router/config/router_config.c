@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,6 +438,10 @@ static void check_exec(struct ctx *c, const char *p, struct router_emulator *e)
         err(c, p, "\"%s\" must be an absolute path or a bare program name", x);
         return;
     }
+    /* A relative directory is taken from the working directory now, so
+     * that exec_resolved stays right wherever the emulator is started. */
+    char cwd[PATH_MAX];
+    bool have_cwd = getcwd(cwd, sizeof(cwd)) != NULL; /* else relative ones are skipped */
     const char *lists[2] = {c->opts->exec_path, getenv("PATH")};
     bool found_noexec = false;
     for (int li = 0; li < 2; li++) {
@@ -445,9 +450,10 @@ static void check_exec(struct ctx *c, const char *p, struct router_emulator *e)
             continue;
         while (*l) {
             const char *colon = strchrnul(l, ':');
-            if (colon > l) {
+            if (colon > l && (l[0] == '/' || have_cwd)) {
                 char *cand = NULL;
-                if (asprintf(&cand, "%.*s/%s", (int)(colon - l), l, x) < 0) {
+                if (asprintf(&cand, "%s%s%.*s/%s", l[0] == '/' ? "" : cwd,
+                             l[0] == '/' ? "" : "/", (int)(colon - l), l, x) < 0) {
                     c->oom = true;
                     return;
                 }

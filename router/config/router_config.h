@@ -80,8 +80,10 @@ struct router_isolation {
 struct router_emulator {
     char *id;
     char *exec;          /* as written in the file */
-    char *exec_resolved; /* absolute path found by validation, or NULL when
-                            executables were not checked */
+    char *exec_resolved; /* absolute path found by validation (a relative
+                            search directory taken from the working
+                            directory), or NULL when executables were not
+                            checked */
     char **args;
     size_t nargs;
     enum router_bufioreq bufioreq;
@@ -127,7 +129,9 @@ struct router_config_options {
      * first in exec_path, then in $PATH.  Names with a '/' that are not
      * absolute are rejected. */
     bool check_exec;
-    /* Colon-separated directories searched before $PATH; may be NULL. */
+    /* Colon-separated directories searched before $PATH; may be NULL.
+     * Relative ones (here or in $PATH) are relative to the working
+     * directory at validation. */
     const char *exec_path;
     /* Check that every `user` and `group` given by name exists on this
      * system (getpwnam_r/getgrnam_r): "user \"x\" does not exist".  Decimal

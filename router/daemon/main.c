@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,39 +80,6 @@ static int check_only(const char *file, const char *exec_path)
         return 1;
     printf("%s: ok\n", file);
     return 0;
-}
-
-/* DIRS with every relative directory made absolute, so that the emulators'
- * paths stay right whatever their working directory; NULL stays NULL. */
-static char *absolute_dirs(const char *dirs)
-{
-    char cwd[PATH_MAX];
-    size_t cap;
-    char *out;
-
-    if (!dirs)
-        return NULL;
-    if (!getcwd(cwd, sizeof(cwd)))
-        return strdup(dirs);
-    cap = strlen(dirs) * 2 + strlen(cwd) * (strlen(dirs) + 1) + 1;
-    out = malloc(cap);
-    if (!out)
-        return NULL;
-    out[0] = '\0';
-    for (const char *p = dirs;;) {
-        size_t n = strcspn(p, ":");
-        if (out[0] || p != dirs)
-            strcat(out, ":");
-        if (n && p[0] != '/') {
-            strcat(out, cwd);
-            strcat(out, "/");
-        }
-        strncat(out, p, n);
-        if (!p[n])
-            break;
-        p += n + 1;
-    }
-    return out;
 }
 
 /* ---- the loop's fds ---- */
@@ -400,13 +366,6 @@ int main(int argc, char **argv)
     }
     r.opts.config_files = files;
     rlog_set_verbose(r.opts.verbose);
-    char *exec_path = absolute_dirs(r.opts.exec_path);
-    if (r.opts.exec_path && !exec_path) {
-        free(files);
-        fprintf(stderr, "ioreq-routerd: out of memory\n");
-        return 1;
-    }
-    r.opts.exec_path = exec_path;
 
     int rc = setup(&r) ? 1 : run_loop(&r);
     if (r.xen)
@@ -418,7 +377,6 @@ int main(int argc, char **argv)
     free(r.guests);
     free(r.orphans);
     free(files);
-    free(exec_path);
     if (r.epfd >= 0)
         close(r.epfd);
     if (r.sigfd >= 0)

@@ -4,6 +4,7 @@
  * emulators, and the format helpers. */
 #define _GNU_SOURCE /* CPU_ISSET */
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -236,6 +239,27 @@ static void test_exec(void **s)
     expect_errors_v(G("{\"id\":\"a\",\"exec\":\"no-such-ioreq-program\"}"), &xo,
                     "t.json: guests[0].emulators[0].exec: \"no-such-ioreq-program\" not found "
                     "(searched the exec path and $PATH)", (const char *)NULL);
+    /* a relative search directory is taken from the working directory, so
+     * that the resolved path is absolute */
+    char dir[] = "/tmp/router-config-test.XXXXXX", here[PATH_MAX], prog[PATH_MAX + 32];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(getcwd(here, sizeof(here)));
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(mkdir("relbin", 0700), 0);
+    snprintf(prog, sizeof(prog), "%s/relbin/ioreq-rel", dir);
+    FILE *f = fopen(prog, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(chmod(prog, 0700), 0);
+    struct router_config_options ro = {true, "/nonexistent:relbin", false};
+    cfg = parse_ok(G("{\"id\":\"a\",\"exec\":\"ioreq-rel\"}"), "t.json", &ro);
+    assert_int_equal(chdir(here), 0);
+    assert_string_equal(cfg->guests[0].emulators[0].exec_resolved, prog);
+    router_config_free(cfg);
+    assert_int_equal(unlink(prog), 0);
+    snprintf(prog, sizeof(prog), "%s/relbin", dir);
+    assert_int_equal(rmdir(prog), 0);
+    assert_int_equal(rmdir(dir), 0);
     /* not checked when check_exec is false */
     struct router_config_options nx = {false, NULL, false};
     cfg = parse_ok(G("{\"id\":\"a\",\"exec\":\"nope-nope\"}"), "t.json", &nx);
