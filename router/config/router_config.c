@@ -439,9 +439,12 @@ static void check_exec(struct ctx *c, const char *p, struct router_emulator *e)
         return;
     }
     /* A relative directory is taken from the working directory now, so
-     * that exec_resolved stays right wherever the emulator is started. */
-    char cwd[PATH_MAX];
-    bool have_cwd = getcwd(cwd, sizeof(cwd)) != NULL; /* else relative ones are skipped */
+     * that exec_resolved stays right wherever the emulator is started;
+     * without a working directory, relative ones are skipped. */
+    char cwd[PATH_MAX + 1];
+    bool have_cwd = getcwd(cwd, PATH_MAX) != NULL;
+    if (have_cwd && strcmp(cwd, "/") != 0)
+        strcat(cwd, "/");
     const char *lists[2] = {c->opts->exec_path, getenv("PATH")};
     bool found_noexec = false;
     for (int li = 0; li < 2; li++) {
@@ -452,8 +455,8 @@ static void check_exec(struct ctx *c, const char *p, struct router_emulator *e)
             const char *colon = strchrnul(l, ':');
             if (colon > l && (l[0] == '/' || have_cwd)) {
                 char *cand = NULL;
-                if (asprintf(&cand, "%s%s%.*s/%s", l[0] == '/' ? "" : cwd,
-                             l[0] == '/' ? "" : "/", (int)(colon - l), l, x) < 0) {
+                const char *base = l[0] == '/' ? "" : cwd;
+                if (asprintf(&cand, "%s%.*s/%s", base, (int)(colon - l), l, x) < 0) {
                     c->oom = true;
                     return;
                 }
