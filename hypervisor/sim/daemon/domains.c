@@ -141,6 +141,7 @@ static void free_domain(struct sim_domain *d)
         close(d->ram_fd);
     pthread_cond_destroy(&d->changed);
     pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->pci_config_lock);
     free(d);
 }
 
@@ -159,6 +160,7 @@ static struct sim_domain *new_domain(const char *name, uint32_t type,
     d->ctl_pause_count = d->pause_count = paused ? 1 : 0;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->changed, NULL);
+    pthread_mutex_init(&d->pci_config_lock, NULL);
     for (unsigned int i = 0; i < HVIO_MAX_VCPUS; i++)
         d->vcpu[i].doorbell = -1;
 

@@ -157,14 +157,21 @@ static int run_single(struct exec *x, const struct guest_op *op, uint8_t type, b
     return rc < 0 ? rc : 0;
 }
 
-/* CF8 = the config address, then the data port access. */
+/* CF8 = the config address, then the data port access, under the guest's
+ * config lock (if the host has one). */
 static int run_pci(struct exec *x, const struct guest_op *op, bool read)
 {
     ioreq_t p = { .addr = 0xcf8, .data = op->aux, .count = 1, .size = 4,
                   .dir = IOREQ_WRITE, .type = IOREQ_TYPE_PIO };
-    int rc = emulate(x, op, &p);
 
-    return rc < 0 ? rc : run_single(x, op, IOREQ_TYPE_PIO, read);
+    if (x->ops->pci_config_lock)
+        x->ops->pci_config_lock(x->ops->ctx);
+    int rc = emulate(x, op, &p);
+    if (rc >= 0)
+        rc = run_single(x, op, IOREQ_TYPE_PIO, read);
+    if (x->ops->pci_config_unlock)
+        x->ops->pci_config_unlock(x->ops->ctx);
+    return rc;
 }
 
 static int mem_error(struct exec *x, const struct guest_op *op, int rc,

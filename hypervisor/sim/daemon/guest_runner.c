@@ -270,6 +270,20 @@ static int op_sleep(void *ctx, unsigned int ms)
     return rc;
 }
 
+static void op_pci_config_lock(void *ctx)
+{
+    struct vcpu_run *vr = ctx;
+
+    pthread_mutex_lock(&vr->run->domain->pci_config_lock);
+}
+
+static void op_pci_config_unlock(void *ctx)
+{
+    struct vcpu_run *vr = ctx;
+
+    pthread_mutex_unlock(&vr->run->domain->pci_config_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
     struct vcpu_run *vr = arg;
@@ -279,6 +293,7 @@ static void *vcpu_thread(void *arg)
         .mem_write = op_mem_write, .wait_irq = op_wait_irq,
         .invalidate = op_invalidate, .timeoffset = op_timeoffset,
         .sleep = op_sleep, .trace = run->trace ? op_trace : NULL,
+        .pci_config_lock = op_pci_config_lock, .pci_config_unlock = op_pci_config_unlock,
     };
 
     vr->failures = guest_script_run(vr->script, &ops, vr->report, sizeof(vr->report));

@@ -6,7 +6,8 @@
  *   in PORT SIZE [expect V]        port read
  *   mmio-write ADDR SIZE VALUE     SIZE 1/2/4/8
  *   mmio-read ADDR SIZE [expect V]
- *   pci-write BB:DD.F REG SIZE VALUE       as CF8 write + CFC access
+ *   pci-write BB:DD.F REG SIZE VALUE       as CF8 write + CFC access,
+ *                                          under guest_ops' config lock
  *   pci-read BB:DD.F REG SIZE [expect V]
  *   rep-outsb|rep-outsw|rep-outsl PORT GPA COUNT   one ioreq, data_is_ptr
  *   rep-insb|rep-insw|rep-insl PORT GPA COUNT
@@ -118,6 +119,12 @@ struct guest_ops {
     /* hvio_send_invalidate / hvio_send_timeoffset: >= 0 or -errno. */
     int (*invalidate)(void *ctx);
     int (*timeoffset)(void *ctx, int64_t delta);
+    /*
+     * Optional: taken around a pci-* op's two accesses (CF8, then CFC), as
+     * a guest OS serialises its config cycles; the CF8 latch is per domain.
+     */
+    void (*pci_config_lock)(void *ctx);
+    void (*pci_config_unlock)(void *ctx);
     /* Optional (NULL: nanosleep).  Lets the daemon cut a sleep short. */
     int (*sleep)(void *ctx, unsigned int ms);
     /*

@@ -33,6 +33,14 @@ struct sim_domain {
 
     struct sim_vcpu vcpu[HVIO_MAX_VCPUS];
 
+    /*
+     * The guest's own lock around a config cycle (CF8 write, then CFC
+     * access), as a guest OS holds one (Linux: pci_config_lock): the CF8
+     * latch is the domain's, so unserialised cycles from two vCPUs read
+     * each other's registers, on Xen too.  Held by a script's pci-* op.
+     */
+    pthread_mutex_t pci_config_lock;
+
     pthread_mutex_t lock; /* guards what follows */
     pthread_cond_t changed; /* pause lifted, interrupt recorded, crash */
     unsigned int pause_count; /* all pauses: the core's and the toolstack's */

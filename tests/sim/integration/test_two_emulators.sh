@@ -119,6 +119,18 @@ guest_run --timeout 30000 "$D" "$T/v0.gio" "$T/v1.gio" >"$T/run.out" 2>&1
 rc=$?
 check "guest run with two emulators (output: $(head -c 2000 "$T/run.out"))" 0 $rc
 
+# CF8/CFC from two vCPUs at once: the CF8 latch is the domain's, so a guest
+# serialises its config cycles (Linux: pci_config_lock), and so do the
+# scripts' pci-* ops.  Each vCPU must read its own device every time.
+# (700 each: one request carries at most 64 KiB of script; three runs.)
+for _ in $(seq 700); do echo 'pci-read 00:05.0 0x00 4 expect 0x11e81234'; done >"$T/cfg0.gio"
+for _ in $(seq 700); do echo 'pci-read 00:07.0 0x3c 1 expect 0x0b'; done >"$T/cfg1.gio"
+for run in 1 2 3; do
+    guest_run --timeout 60000 "$D" "$T/cfg0.gio" "$T/cfg1.gio" >"$T/cfg.out" 2>&1
+    rc=$?
+    check "config cycles from two vCPUs, run $run (output: $(head -c 600 "$T/cfg.out"))" 0 $rc
+done
+
 # A wrong expectation names its line; exit status 1.
 printf 'in 0x3f8 1 expect 0x78\nin 0x100 1 expect 0x41\n\n# value from emulator B\nin 0x100 1 expect 0x41\n' >"$T/wrong.gio"
 guest_run "$D" "$T/wrong.gio" >"$T/wrong.out" 2>&1
