@@ -58,7 +58,8 @@ D2=$(create_domain doomed hvm 1 16M) || fail "domain create after destroy"
 start_emu emu2 --domid "$D2" --port 0x3f8-0x3ff || finish
 printf 'in 0x3f8 1 expect 0x78\n' >"$T/new.gio"
 guest_run "$D2" "$T/new.gio" >"$T/new.out" 2>&1
-check "guest run on the new domain (output: $(cat "$T/new.out"))" 0 $?
+rc=$?
+check "guest run on the new domain (output: $(cat "$T/new.out"))" 0 $rc
 # Destroy with an emulator attached but idle, then stop it.
 timeout 20 "$X" domain destroy doomed
 check "second destroy" 0 $?

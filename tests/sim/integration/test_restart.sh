@@ -63,7 +63,8 @@ check "guest run across two emulator crashes (output: $(cat "$T/run.out"))" 0 $r
 # The restarted emulator serves a new run too.
 printf 'in 0x3ff 1 expect 0x7f\nout 0x3fe 1 0x5\nin 0x3fe 1 expect 0x5\n' >"$T/after.gio"
 guest_run "$D" "$T/after.gio" >"$T/after.out" 2>&1
-check "guest run after the restarts (output: $(cat "$T/after.out"))" 0 $?
+rc=$?
+check "guest run after the restarts (output: $(cat "$T/after.out"))" 0 $rc
 stop_emu emu3
 grep -q "served" "$T/emu3.log" || fail "instance 3 did not report"
 daemon_alive || fail "daemon does not answer"
