@@ -30,7 +30,7 @@ rep-outsb 0xe9 0x2000 3
 mmio-read 0xd0000000 8 expect 0xffffffffffffffff
 GIO
 printf 'in 0x60 1 expect 0x12\nrep-insb 0x80 0x2000 2\n' >"$T/fail.gio"
-printf 'sleep 1500\n' >"$T/slow.gio"
+printf 'sleep 3000\n' >"$T/slow.gio"
 printf 'in 0x80 1\n' >"$T/quick.gio"
 printf 'wait-irq 4 timeout 10000\n' >"$T/wait.gio"
 
@@ -74,9 +74,16 @@ has "$T/wait" "v0 L1 wait-irq isa 4 10000 = stopped: the domain crashed"
 has "$T/wait" "v0 END fail 1"
 grep -q "timed out" "$T/wait" || fail "timed-out run: $(cat "$T/wait")"
 
-# One traced run per domain: the console lines have one home.
+# One traced run per domain: the console lines have one home.  The second
+# run starts only once the slow one runs (the domain shows "running", which
+# it does after the run holds the trace): a CI run under ASan saw the second
+# one win the race, and the slow one refused.
 "$x" guest run --trace g "$T/slow.gio" >"$T/slow" &
 bg=$!
+for _ in $(seq 200); do
+    timeout 10 "$x" domain info g 2>/dev/null | grep -q '^flags .*running' && break
+    sleep 0.05
+done
 busy=0
 for _ in $(seq 50); do
     "$x" guest run --trace g "$T/quick.gio" >"$T/q" 2>&1
@@ -86,7 +93,7 @@ done
 [ $busy = 1 ] || fail "a second traced run was not refused: $(cat "$T/q")"
 "$x" guest run g "$T/quick.gio" >"$T/q2" 2>&1 || fail "an untraced run beside a traced one: $(cat "$T/q2")"
 wait $bg || fail "the slow traced run failed"
-has "$T/slow" "v0 L1 sleep 1500 = ok"
+has "$T/slow" "v0 L1 sleep 3000 = ok"
 "$x" guest run --trace g "$T/quick.gio" >"$T/q3" || fail "a traced run after the busy one"
 has "$T/q3" "v0 END pass"
 exit $fails
