@@ -87,7 +87,8 @@ static int check_script(const struct cli_ctx *ctx, const struct script *s)
 /* The XENSIM_GUEST_RUN request; NULL after printing why. */
 static struct xensim_guest_run *build_request(const struct cli_ctx *ctx,
                                               const struct script *s, unsigned int nr,
-                                              uint32_t timeout_ms, bool trace, size_t *len)
+                                              uint32_t timeout_ms, bool trace,
+                                              uint32_t first_vcpu, size_t *len)
 {
     size_t total = sizeof(struct xensim_guest_run);
 
@@ -107,6 +108,7 @@ static struct xensim_guest_run *build_request(const struct cli_ctx *ctx,
     req->nr_scripts = nr;
     req->timeout_ms = timeout_ms;
     req->flags = trace ? XENSIM_GUEST_RUN_TRACE : 0;
+    req->first_vcpu = first_vcpu;
     uint8_t *p = (uint8_t *)(req + 1);
     for (unsigned int i = 0; i < nr; i++) {
         uint32_t lens[2] = { (uint32_t)strlen(s[i].name), (uint32_t)s[i].len };
@@ -129,6 +131,16 @@ static int show_report(const struct cli_ctx *ctx, const uint8_t *buf, size_t n,
     const char *report = (const char *)buf + sizeof(*hdr);
     size_t len = strnlen(report, n - sizeof(*hdr));
 
+    if (hdr->err && hdr->err != EIO && len) {
+        /* Refused before it ran (EIO: it ran and failed): why, on one line. */
+        char why[256];
+        size_t w = len < sizeof(why) - 1 ? len : sizeof(why) - 1;
+        for (size_t i = 0; i < w; i++)
+            why[i] = (unsigned char)report[i] < 0x20 || report[i] == 0x7f ? '?' : report[i];
+        why[w] = '\0';
+        return cli_error(ctx, CLI_FAILED, "domain %u: %s: %s", domid, why,
+                         cli_strerror(hdr->err));
+    }
     cli_print_text(stdout, report, len);
     if (len && report[len - 1] != '\n')
         putchar('\n');
@@ -161,12 +173,12 @@ static int show_trace(const struct cli_ctx *ctx, int fd)
 }
 
 static int send_run(const struct cli_ctx *ctx, const struct script *s, unsigned int nr,
-                    const char *ref, uint32_t timeout_ms, bool trace)
+                    const char *ref, uint32_t timeout_ms, bool trace, uint32_t first_vcpu)
 {
     struct xensim_client c;
     size_t len;
     uint8_t *reply = NULL;
-    struct xensim_guest_run *req = build_request(ctx, s, nr, timeout_ms, trace, &len);
+    struct xensim_guest_run *req = build_request(ctx, s, nr, timeout_ms, trace, first_vcpu, &len);
     int rc;
 
     if (!req)
@@ -200,6 +212,7 @@ static int send_run(const struct cli_ctx *ctx, const struct script *s, unsigned 
 static const struct cli_option run_options[] = {
     { "--timeout", true, 1 },
     { "--trace", false, 2 },
+    { "--vcpu", true, 3 },
     { NULL, false, 0 },
 };
 
@@ -209,8 +222,8 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
     struct script *s = calloc((size_t)argc + 1, sizeof(*s));
     const char *v, *ref = NULL;
     unsigned int nr = 0, nr_stdin = 0;
-    uint64_t timeout = 0;
-    bool have_timeout = false, trace = false;
+    uint64_t timeout = 0, first_vcpu = 0;
+    bool have_timeout = false, trace = false, have_vcpu = false;
     int id, rc = CLI_OK;
 
     if (!s)
@@ -231,6 +244,12 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
             if (trace)
                 rc = cli_error(ctx, CLI_USAGE, "--trace given twice");
             trace = true;
+        } else if (id == 3) {
+            if (have_vcpu)
+                rc = cli_error(ctx, CLI_USAGE, "--vcpu given twice");
+            else if (cli_parse_uint(ctx, "--vcpu", v, 0, HVIO_MAX_VCPUS - 1, &first_vcpu))
+                rc = CLI_USAGE;
+            have_vcpu = true;
         } else if (have_timeout) {
             rc = cli_error(ctx, CLI_USAGE, "--timeout given twice");
         } else {
@@ -245,15 +264,16 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
     uint32_t domid;
     if (rc == CLI_OK)
         rc = cli_domain_ref(ctx, ref, &domid);
-    if (rc == CLI_OK && nr > HVIO_MAX_VCPUS)
-        rc = cli_error(ctx, CLI_USAGE, "at most %u scripts (one per vCPU)", HVIO_MAX_VCPUS);
+    if (rc == CLI_OK && nr > HVIO_MAX_VCPUS - first_vcpu)
+        rc = cli_error(ctx, CLI_USAGE, "at most %u scripts (one per vCPU from vCPU %u)",
+                       HVIO_MAX_VCPUS - (unsigned int)first_vcpu, (unsigned int)first_vcpu);
     if (rc == CLI_OK && nr_stdin > 1)
         rc = cli_error(ctx, CLI_USAGE, "'-' (standard input) can be given once");
     for (unsigned int i = 0; rc == CLI_OK && i < nr; i++)
         if (!(rc = read_script(ctx, &s[i])))
             rc = check_script(ctx, &s[i]);
     if (rc == CLI_OK)
-        rc = send_run(ctx, s, nr, ref, (uint32_t)timeout, trace);
+        rc = send_run(ctx, s, nr, ref, (uint32_t)timeout, trace, (uint32_t)first_vcpu);
     for (unsigned int i = 0; i < nr; i++)
         free(s[i].text);
     free(s);
@@ -262,9 +282,10 @@ static int guest_run(struct cli_ctx *ctx, int argc, char **argv)
 
 const struct cli_command cli_guest_run = {
     "guest run",
-    "guest run [--timeout MS] [--trace] DOMID|NAME SCRIPT...\n"
+    "guest run [--timeout MS] [--trace] [--vcpu N] DOMID|NAME SCRIPT...\n"
     "\n"
     "Run guest I/O scripts, one per vCPU (the first on vCPU 0), concurrently.\n"
+    "A vCPU runs one script at a time: a run wanting a busy vCPU is refused.\n"
     "Prints one line per failed expectation, FILE:LINE: expected X, got Y.\n"
     "Exit status: 0 every expectation held, 1 otherwise, 2 usage or connection error.\n"
     "  --timeout MS    limit for the whole run, 1 to 3600000 (default: the daemon's)\n"
@@ -272,6 +293,7 @@ const struct cli_command cli_guest_run = {
     "                  per line run on vCPU N, \"vN END pass|fail K\" per script, and\n"
     "                  \"(dD) text\" per line the guest wrote to Xen's debug console\n"
     "                  (port 0xe9), in the order they happened\n"
+    "  --vcpu N        the first script runs on vCPU N, the next on N+1, ...\n"
     "  SCRIPT          a file, or - for standard input (named <stdin>)\n"
     "\n"
     "Script lines:\n"

@@ -17,7 +17,7 @@ static const char usage[] =
     "  domain pause DOMID|NAME\n"
     "  domain unpause DOMID|NAME\n"
     "  domain info DOMID|NAME\n"
-    "  guest run [--timeout MS] DOMID|NAME SCRIPT...\n"
+    "  guest run [--timeout MS] [--trace] [--vcpu N] DOMID|NAME SCRIPT...\n"
     "  irq-log DOMID|NAME\n"
     "  run [--keep-dir] [--domain NAME:TYPE:VCPUS:MEM]... [--] CMD [ARGS...]\n"
     "\n"

@@ -359,18 +359,54 @@ static void send_reply(struct guest_run *run, void *msg, size_t len, int err)
     close(fd);
 }
 
-/* The run is over: console lines no longer go to its trace. */
-static void trace_detach(struct guest_run *run)
+/*
+ * Claim what a run needs, all or nothing, under the domain's lock: its
+ * vCPUs (one run per vCPU), the console's trace (one traced run per
+ * domain: console lines have one home) and a runner count (the domain
+ * stays until the run is over).  EBUSY with a message when taken.
+ */
+static int claim(struct guest_run *run, char *err, size_t errlen)
+{
+    struct sim_domain *d = run->domain;
+    int rc = 0;
+
+    pthread_mutex_lock(&d->lock);
+    for (unsigned int i = 0; !rc && i < run->nr; i++)
+        if (d->vcpu[run->vcpu[i].vcpu_id].running) {
+            snprintf(err, errlen, "vCPU %u is running another guest run",
+                     run->vcpu[i].vcpu_id);
+            rc = EBUSY;
+        }
+    if (!rc && run->trace && d->trace_sink) {
+        snprintf(err, errlen, "another traced guest run has the debug console");
+        rc = EBUSY;
+    }
+    if (!rc) {
+        for (unsigned int i = 0; i < run->nr; i++)
+            d->vcpu[run->vcpu[i].vcpu_id].running = true;
+        if (run->trace)
+            d->trace_sink = run->trace;
+        d->runners++;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+/*
+ * The run is over: its vCPUs are free and console lines no longer go to
+ * its trace, before the reply, so that a client's next run finds them free.
+ */
+static void release(struct guest_run *run)
 {
     struct sim_domain *d = run->domain;
 
-    if (!run->trace)
-        return;
     pthread_mutex_lock(&d->lock);
-    if (d->trace_sink == run->trace)
+    for (unsigned int i = 0; i < run->nr; i++)
+        d->vcpu[run->vcpu[i].vcpu_id].running = false;
+    if (run->trace && d->trace_sink == run->trace)
         d->trace_sink = NULL;
     pthread_mutex_unlock(&d->lock);
-    if (run->trace->failed)
+    if (run->trace && run->trace->failed)
         fprintf(stderr, "xensim: domain %u: the guest run's trace is incomplete\n",
                 (unsigned int)d->domid);
 }
@@ -399,7 +435,7 @@ static void finish(struct guest_run *run, bool timed_out)
         used = XENSIM_MSG_MAX - 1;
 
     struct xensim_hdr bare;
-    trace_detach(run);
+    release(run);
     if (report)
         send_reply(run, report, used + 1, failures || timed_out ? EIO : 0);
     else
@@ -469,7 +505,8 @@ void guest_run_start(struct request *rq)
         reply_error(rq, rq->len >= sizeof(*req) ? ESRCH : EINVAL);
         return;
     }
-    if (req->nr_scripts == 0 || req->nr_scripts > d->nr_vcpus ||
+    if (req->nr_scripts == 0 || req->first_vcpu >= d->nr_vcpus ||
+        req->nr_scripts > d->nr_vcpus - req->first_vcpu ||
         (req->flags & ~XENSIM_GUEST_RUN_TRACE)) {
         reply_error(rq, EINVAL);
         return;
@@ -489,20 +526,16 @@ void guest_run_start(struct request *rq)
     char err[512] = "";
     int rc = parse_scripts(run, req, rq->len, err, sizeof(err));
     for (unsigned int i = 0; !rc && i < run->nr; i++) {
-        run->vcpu[i] = (struct vcpu_run){ .run = run, .vcpu_id = i,
+        unsigned int vcpu_id = req->first_vcpu + i;
+
+        run->vcpu[i] = (struct vcpu_run){ .run = run, .vcpu_id = vcpu_id,
                                           .script = run->vcpu[i].script };
-        rc = -hvio_vcpu_get(sim->host, d->domid, i, &run->vcpu[i].vcpu);
+        rc = -hvio_vcpu_get(sim->host, d->domid, vcpu_id, &run->vcpu[i].vcpu);
     }
     if (!rc && (req->flags & XENSIM_GUEST_RUN_TRACE) && !(run->trace = sink_new()))
         rc = ENOMEM;
-    if (!rc && run->trace) {
-        pthread_mutex_lock(&d->lock);
-        if (d->trace_sink)
-            rc = EBUSY; /* one traced run per domain: console lines have one home */
-        else
-            d->trace_sink = run->trace;
-        pthread_mutex_unlock(&d->lock);
-    }
+    if (!rc)
+        rc = claim(run, err, sizeof(err));
     if (rc) {
         for (unsigned int i = 0; i < run->nr; i++) {
             hvio_vcpu_put(run->vcpu[i].vcpu);
@@ -518,7 +551,6 @@ void guest_run_start(struct request *rq)
     }
 
     pthread_mutex_lock(&d->lock);
-    d->runners++;
     /* wait-irq waits for interrupts of this run, not of earlier ones. */
     for (unsigned int i = 0; i < run->nr; i++)
         run->vcpu[i].irq_cursor = d->nr_irqs;

@@ -20,6 +20,9 @@ struct xs_sim;
 
 struct sim_vcpu {
     int doorbell; /* eventfd: read to block, write to wake */
+    /* A guest run's script is on it (under the domain's lock): one at a
+     * time, as a vCPU has one instruction stream and one ioreq slot. */
+    bool running;
 };
 
 struct sim_domain {

@@ -340,9 +340,10 @@ struct xensim_domain_ref {
 struct xensim_guest_run {
     struct xensim_hdr hdr;
     uint32_t domid;
-    uint32_t nr_scripts;     /* at most the domain's vCPU count */
+    uint32_t nr_scripts;     /* first_vcpu + nr_scripts: at most the domain's vCPU count */
     uint32_t timeout_ms;     /* whole run; 0: the daemon's default */
     uint32_t flags;          /* XENSIM_GUEST_RUN_TRACE, or 0 (other bits: EINVAL) */
+    uint32_t first_vcpu;     /* script i runs on vCPU first_vcpu + i */
     /* followed by nr_scripts records: uint32_t name_len, uint32_t text_len, name, text */
 };
 
@@ -352,16 +353,19 @@ struct xensim_guest_run {
  * line run and each script's END line (guest_script.h, "Traces"), and
  * "(d<domid>) <line>" for each line the guest printed on Xen's debug
  * console (port 0xE9) during the run, in the order they happened.  At most
- * one traced run per domain at a time (EBUSY).
+ * one traced run per domain at a time (EBUSY).  A vCPU runs one script at a
+ * time: a run wanting a vCPU another run has is refused (EBUSY).
  */
 #define XENSIM_GUEST_RUN_TRACE 1u
 
 /*
  * Reply: err = 0 when every line held; EIO when an expectation failed, the
- * run stopped or timed out; EINVAL for a malformed request or a script that
- * does not parse; ESRCH for no such domain.  The body is a NUL-terminated
- * report, one line per failure: "FILE:LINE: expected X, got Y" (or what went
- * wrong, or the parse error).
+ * run stopped or timed out; EINVAL for a malformed request, vCPUs the
+ * domain lacks or a script that does not parse; EBUSY for a vCPU or the
+ * trace taken (above); ESRCH for no such domain.  The body is a
+ * NUL-terminated report: with EIO, one line per failure, "FILE:LINE:
+ * expected X, got Y" (or what went wrong); otherwise, when there is one, why
+ * the run was refused (the parse error, the busy vCPU).
  */
 
 /* ---- CLI/tests: interrupts recorded for a domain ---- */

@@ -227,7 +227,7 @@ static void guest_run(struct fake *f, const struct xensim_hdr *h, size_t n)
         reply(f, h, sizeof(*h), EINVAL);
         return;
     }
-    char *out = reply(f, h, sizeof(*h) + strlen(report) + 1, report[0] ? EDOM : 0);
+    char *out = reply(f, h, sizeof(*h) + strlen(report) + 1, report[0] ? EIO : 0);
     memcpy(out + sizeof(*h), report, strlen(report) + 1);
 }
 

@@ -4,7 +4,8 @@
 # vCPU), the debug console lines of port 0xE9 ("(dD) text", Xen's format,
 # which the daemon also prints on its stderr), the timing marker, a failed
 # run (trace, then the report), a run stopped by its timeout, one traced run
-# per domain at a time (EBUSY), and the usage errors.
+# per domain at a time and one run per vCPU (EBUSY), --vcpu, and the usage
+# errors.
 . "$(dirname "$0")/daemon_session.sh" "$@"
 fails=0
 
@@ -12,6 +13,18 @@ fails=0
 rc=$?
 [ $rc = 2 ] && grep -q -- "--trace given twice" "$T/e" ||
     { echo "FAIL: --trace twice: exit $rc, $(cat "$T/e")"; fails=$((fails + 1)); }
+
+# --vcpu's usage errors.
+printf 'in 0x80 1\n' >"$T/u.gio"
+for bad in "--vcpu 128 1 $T/u.gio|--vcpu must be a number from 0 to 127, not '128'" "--vcpu x 1 $T/u.gio|--vcpu must be a number" \
+           "--vcpu 0 --vcpu 0 1 $T/u.gio|--vcpu given twice" \
+           "--vcpu 127 1 $T/u.gio $T/u.gio|at most 1 scripts (one per vCPU from vCPU 127)"; do
+    # shellcheck disable=SC2086
+    "$X" guest run ${bad%%|*} 2>"$T/e"
+    rc=$?
+    [ $rc = 2 ] && grep -qF -- "${bad#*|}" "$T/e" ||
+        { echo "FAIL: guest run ${bad%%|*}: exit $rc, $(cat "$T/e")"; fails=$((fails + 1)); }
+done
 
 cat >"$T/v0.gio" <<'GIO'
 out 0x3f8 1 0x41
@@ -74,28 +87,36 @@ has "$T/wait" "v0 L1 wait-irq isa 4 10000 = stopped: the domain crashed"
 has "$T/wait" "v0 END fail 1"
 grep -q "timed out" "$T/wait" || fail "timed-out run: $(cat "$T/wait")"
 
-# One traced run per domain: the console lines have one home.  The second
-# run starts only once the slow one runs (the domain shows "running", which
-# it does after the run holds the trace): a CI run under ASan saw the second
-# one win the race, and the slow one refused.
+# A vCPU runs one script at a time, and one traced run per domain has the
+# console's lines.  The other runs start once the slow one runs (the
+# domain shows "running", which it does only after the run holds its vCPU
+# and the trace): a CI run under ASan saw a second run win that race.
 "$x" guest run --trace g "$T/slow.gio" >"$T/slow" &
 bg=$!
 for _ in $(seq 200); do
     timeout 10 "$x" domain info g 2>/dev/null | grep -q '^flags .*running' && break
     sleep 0.05
 done
-busy=0
-for _ in $(seq 50); do
-    "$x" guest run --trace g "$T/quick.gio" >"$T/q" 2>&1
-    if grep -q "busy" "$T/q"; then busy=1; break; fi
-    sleep 0.05
-done
-[ $busy = 1 ] || fail "a second traced run was not refused: $(cat "$T/q")"
-"$x" guest run g "$T/quick.gio" >"$T/q2" 2>&1 || fail "an untraced run beside a traced one: $(cat "$T/q2")"
+"$x" guest run g "$T/quick.gio" >"$T/q" 2>"$T/qe"; rc=$?
+[ $rc = 1 ] && grep -q "domain 1: vCPU 0 is running another guest run: Device or resource busy" "$T/qe" ||
+    fail "a run on the busy vCPU 0: exit $rc: $(cat "$T/q" "$T/qe")"
+"$x" guest run --trace --vcpu 1 g "$T/quick.gio" >"$T/q" 2>"$T/qe"; rc=$?
+[ $rc = 1 ] && grep -q "another traced guest run has the debug console" "$T/qe" ||
+    fail "a second traced run: exit $rc: $(cat "$T/q" "$T/qe")"
+"$x" guest run --vcpu 1 g "$T/quick.gio" >"$T/q2" 2>&1 ||
+    fail "an untraced run on vCPU 1 beside the traced one: $(cat "$T/q2")"
 wait $bg || fail "the slow traced run failed"
 has "$T/slow" "v0 L1 sleep 3000 = ok"
-"$x" guest run --trace g "$T/quick.gio" >"$T/q3" || fail "a traced run after the busy one"
-has "$T/q3" "v0 END pass"
+"$x" guest run --trace --vcpu 1 g "$T/quick.gio" >"$T/q3" || fail "a traced run after the busy one"
+[ "$(cat "$T/q3")" = "v1 L1 in 0080 1 = ff
+v1 END pass" ] || fail "a traced run on vCPU 1: $(cat "$T/q3")"
+
+# --vcpu past the domain's vCPUs: refused by the daemon.
+for args in "--vcpu 2 g $T/quick.gio" "--vcpu 1 g $T/quick.gio $T/quick.gio"; do
+    # shellcheck disable=SC2086
+    "$x" guest run $args >"$T/q" 2>&1; rc=$?
+    [ $rc = 1 ] && grep -q "Invalid argument" "$T/q" || fail "guest run $args: exit $rc: $(cat "$T/q")"
+done
 exit $fails
 EOF2
 run_session bash || fails=$((fails + 1))
