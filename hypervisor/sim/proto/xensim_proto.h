@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define XENSIM_PROTO_VERSION 1
+#define XENSIM_PROTO_VERSION 2 /* 2: XENSIM_GUEST_RUN has first_vcpu */
 #define XENSIM_MSG_MAX 65536u /* bytes, header included */
 #define XENSIM_MAX_FDS 4      /* per message */
 #define XENSIM_SOCKET_ENV "XENSIM_SOCKET"

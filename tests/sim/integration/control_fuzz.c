@@ -751,26 +751,31 @@ static void batch_before_hello(void)
 
 static void batch_bad_hello(void)
 {
-    static const uint32_t versions[] = { 0, 2, 0x100, 0xffffffff };
+    static const uint32_t versions[] = { 0, XENSIM_PROTO_VERSION - 1, XENSIM_PROTO_VERSION + 1,
+                                         0x100, 0xffffffff };
     static const uint32_t kinds[] = { 0, 6, 7, 0x80000001, 0xffffffff };
     static const uint32_t domids[] = { 1000, DOMID_RESERVED, 0x7ff4, 0xffff, 0x10000,
                                        0x12345, 0xffffffff };
     int fd = conn_open();
 
-    for (size_t i = 0; i < 4 + 5 + 7 + 3; i++) {
+    const size_t nv = sizeof(versions) / sizeof(versions[0]);
+    const size_t nk = nv + sizeof(kinds) / sizeof(kinds[0]);
+    const size_t nd = nk + sizeof(domids) / sizeof(domids[0]);
+
+    for (size_t i = 0; i < nd + 3; i++) {
         size_t len = hello_msg(XENSIM_CLIENT_DEVICEMODEL, 0);
         struct xensim_hello *h = (struct xensim_hello *)msgbuf;
         int want = EPROTO;
 
-        if (i < 4) {
+        if (i < nv) {
             h->version = versions[i];
-        } else if (i < 9) {
-            h->kind = kinds[i - 4];
-        } else if (i < 16) {
-            h->domid = domids[i - 9];
+        } else if (i < nk) {
+            h->kind = kinds[i - nv];
+        } else if (i < nd) {
+            h->domid = domids[i - nk];
             want = ESRCH;
         } else {
-            len = i == 16 ? len - 4 : i == 17 ? len + 4 : sizeof(struct xensim_hdr);
+            len = i == nd ? len - 4 : i == nd + 1 ? len + 4 : sizeof(struct xensim_hdr);
             h->hdr.len = (uint32_t)len;
         }
         int rc = call(fd, len);
@@ -1210,6 +1215,20 @@ static void batch_guest_run(void)
     if (must_call(ctl, guest_run_msg(guest, 0, 1, syntax), "a bad script") == 0)
         die("a bad script was run");
 
+    /* first_vcpu: scripts on vCPUs the guest (2 vCPUs) lacks are refused. */
+    static const struct { uint32_t first, nr; int err; } firsts[] = {
+        { 1, 1, 0 }, { 1, 2, EINVAL }, { 2, 1, EINVAL }, { UINT32_MAX, 1, EINVAL },
+        { UINT32_MAX, 2, EINVAL },
+    };
+    for (unsigned int i = 0; i < sizeof(firsts) / sizeof(firsts[0]); i++) {
+        size_t len = guest_run_msg(guest, 0, firsts[i].nr, ok);
+        ((struct xensim_guest_run *)msgbuf)->first_vcpu = firsts[i].first;
+        int err = must_call(ctl, len, "a run from first_vcpu");
+        if (err != firsts[i].err)
+            die("a run of %u scripts from vCPU %u: error %d, want %d", firsts[i].nr,
+                firsts[i].first, err, firsts[i].err);
+    }
+
     /* Inconsistent records. */
     for (int i = 0; i < 300; i++) {
         struct xensim_guest_run *m = msg_init(XENSIM_GUEST_RUN, sizeof(*m));
@@ -1217,6 +1236,7 @@ static void batch_guest_run(void)
 
         m->domid = below(4) ? guest : any_domid();
         m->nr_scripts = below(3) ? 1 + below(3) : edge32();
+        m->first_vcpu = below(3) ? below(3) : edge32();
         m->timeout_ms = 2000;
         for (unsigned int r = 0, nr = below(4); r < nr; r++) {
             uint32_t nl = below(3) ? 1 + below(8) : edge32();
