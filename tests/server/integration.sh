@@ -472,7 +472,7 @@ mmio-read 0xa0010 4 expect 0xcafe0001
 EOF
     "$X" guest run "$d" "$T/stuck.gio" >"$T/stuck.out" 2>&1 &
     local gpid=$!
-    sleep 0.5
+    wait_request "$d" "$id" 0 || fail "the guest's request never reached the slot"
     kill -0 "$gpid" 2>/dev/null || fail "the guest did not wait for its request"
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
@@ -484,17 +484,18 @@ EOF
 }
 
 case_sigterm() {
-    local d
+    local d id
     d=$(domain g hvm 1)
     start_dev dev --domid "$d" --create || return
     local pid=$dev_pid
+    id=$(cat "$T/dev.ready")
     kill -STOP "$pid"
     script inflight <<'EOF'
 in 0x101 1 expect 0x5a                            # pending when SIGTERM comes: still answered
 EOF
     "$X" guest run "$d" "$T/inflight.gio" >"$T/inflight.out" 2>&1 &
     local gpid=$!
-    sleep 0.3
+    wait_request "$d" "$id" 0 || fail "the guest's request never reached the slot"
     kill -TERM "$pid"
     kill -CONT "$pid"
     wait "$pid"
@@ -534,7 +535,7 @@ in 0x101 1 expect 0xff
 EOF
         "$X" guest run "$d" "$T/g$i.gio" >"$T/g.out" 2>&1 &
         local gpid=$!
-        sleep 0.2
+        wait_request "$d" "$id" 0 || fail "garbage '${pokes[$i]}': the request never reached the slot"
         # shellcheck disable=SC2086
         "$POKE" "$d" "$id" slot 0 ${pokes[$i]} || fail "poke ${pokes[$i]}"
         kill -CONT "$pid"

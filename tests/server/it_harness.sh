@@ -102,6 +102,18 @@ stop_server() {
     [ "$rc" -eq 0 ] || fail "$2 exited with $rc after SIGTERM"
 }
 
+# wait_request DOMID SERVER VCPU: until VCPU's request waits in SERVER's
+# slot (READY, not yet taken: the emulator is stopped), up to 10 s and more;
+# needs $POKE (poke_server).  A fixed sleep is not enough under ASan on a
+# loaded machine: the guest run may not have posted its request yet.
+wait_request() {
+    for _ in $(seq 200); do
+        "$POKE" "$1" "$2" slot "$3" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # script NAME < text: write $T/NAME.gio
 script() {
     cat >"$T/$1.gio"

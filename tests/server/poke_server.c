@@ -3,8 +3,10 @@
  * show that an emulator answers garbage instead of crashing.  Use it while
  * the emulator is stopped (SIGSTOP) or idle.
  *
- *   poke_server DOMID ID slot VCPU KEY=VALUE...
- *       rewrite fields of a READY request: addr data count size type ptr dir df
+ *   poke_server DOMID ID slot VCPU [KEY=VALUE...]
+ *       rewrite fields of a READY request: addr data count size type ptr dir df;
+ *       exits 1 when the slot is not READY (so, with no KEY=VALUE: a check
+ *       that VCPU's request waits there)
  *   poke_server DOMID ID ring-push TYPE DIR SIZECODE ADDR DATA [TYPE DIR ...]
  *       append raw buf_ioreq_t entries and publish them (write_pointer)
  *   poke_server DOMID ID ring-pointers RP WP
@@ -17,6 +19,7 @@
 #include <sys/mman.h>
 
 #include <xenforeignmemory.h>
+#include <xen/hvm/hvm_info_table.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/memory.h>
 
@@ -80,7 +83,9 @@ int main(int argc, char **argv)
         return 1;
     }
     buffered_iopage_t *pg = page;
-    if (slot) {
+    if (slot && num(argv[4]) >= HVM_MAX_VCPUS) {
+        rc = 2;
+    } else if (slot) {
         rc = poke_slot(&((shared_iopage_t *)page)->vcpu_ioreq[num(argv[4])], argc - 5, argv + 5);
     } else if (!strcmp(argv[3], "ring-pointers") && argc == 6) {
         uint64_t both = num(argv[5]) << 32 | (uint32_t)num(argv[4]);
@@ -103,7 +108,7 @@ int main(int argc, char **argv)
         return rc;
 
 usage:
-    fprintf(stderr, "usage: poke_server DOMID ID slot VCPU KEY=VALUE... | ring-push T D S A V... "
+    fprintf(stderr, "usage: poke_server DOMID ID slot VCPU [KEY=VALUE...] | ring-push T D S A V... "
                     "| ring-pointers RP WP\n");
     return 2;
 }

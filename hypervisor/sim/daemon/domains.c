@@ -118,8 +118,14 @@ void sim_domain_describe(struct sim *sim, struct sim_domain *d, struct xensim_do
     pthread_mutex_lock(&d->lock);
     out->pause_count = d->ctl_pause_count;
     out->refused_irqs = d->refused_irqs;
-    if (d->nr_vcpus) /* as Xen: running while a vCPU runs (a guest script), else blocked */
-        flags |= d->runners > 0 && d->pause_count == 0 ? XEN_DOMINF_running : XEN_DOMINF_blocked;
+    /* As Xen: running while a vCPU runs (a guest script), else blocked.  The
+     * vCPUs' own flags, which a run drops before its reply: once the client
+     * has the reply, the domain no longer shows running. */
+    bool vcpu_running = false;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_running |= d->vcpu[i].running;
+    if (d->nr_vcpus)
+        flags |= vcpu_running && d->pause_count == 0 ? XEN_DOMINF_running : XEN_DOMINF_blocked;
     if (d->ctl_pause_count > 0)
         flags |= XEN_DOMINF_paused;
     if (d->dying)

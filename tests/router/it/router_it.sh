@@ -58,6 +58,17 @@ wait_state() {
     done
 }
 
+# wait_running DOMID: until a guest run has started on DOMID (its flags
+# show running), up to 10 s
+wait_running() {
+    for _ in $(seq 200); do
+        "$X" domain info "$1" 2>/dev/null | grep -q '^flags .*running' && return 0
+        sleep 0.05
+    done
+    fail "domain $1: no guest run started"
+    return 1
+}
+
 # wait_gone PATH [SECONDS]: until xenstore PATH does not exist
 wait_gone() {
     local deadline=$((SECONDS + ${2:-10}))
@@ -272,7 +283,8 @@ case_kill9() {
       done; } >"$T/a.gio"
     "$X" guest run "$d" "$T/a.gio" >"$T/guest.out" 2>&1 &
     local g=$!
-    sleep 0.3
+    wait_running "$d"
+    sleep 0.2
     kill -KILL "$p"
     wait "$g" || fail "guest script across kill -9: $(cat "$T/guest.out")"
     wait_state "$d" uart0 running || return
@@ -290,7 +302,9 @@ case_kill9() {
 case_crashloop() {
     local d
     d=$(domain c hvm)
-    printf '#!/bin/sh\n# serves for a moment, then dies\nexec timeout -s KILL 0.3 "%s/ioreq-debugcon" "$@"\n' \
+    # (a second: long enough, under ASan on a loaded machine, to come up and
+    # be seen running between deaths)
+    printf '#!/bin/sh\n# serves for a moment, then dies\nexec timeout -s KILL 1 "%s/ioreq-debugcon" "$@"\n' \
         "$BIN" >"$T/crashy"
     chmod +x "$T/crashy"
     printf '{ "guests": [ { "name": "c", "emulators": [
@@ -298,7 +312,7 @@ case_crashloop() {
     "restart": { "policy": "on-failure", "max_restarts": 3, "window_s": 60, "backoff_ms": 20 } } ] } ] }\n' \
         "$T/crashy" >"$T/cfg.json"
     router r --config "$T/cfg.json" || return
-    wait_state "$d" crashy failed 20 || return
+    wait_state "$d" crashy failed 40 || return
     [ "$(st "$d" crashy restarts)" = 3 ] || fail "restarts [$(st "$d" crashy restarts)]"
     case "$(st "$d" crashy error)" in
     "crash loop: 3 restarts within 60 s") ;;
@@ -308,7 +322,7 @@ case_crashloop() {
     ctl list | grep -q 'crashy *failed' || fail "list: $(ctl list)"
     # an operator can start it again
     ctl start c crashy >/dev/null || fail "ioreqctl start"
-    wait_state "$d" crashy running
+    wait_state "$d" crashy running || return
     stop_router
 }
 

@@ -15,8 +15,8 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../it_harness.sh"
 
 if [ "${1:-}" != "--inside" ]; then
-    [ $# -ge 3 ] || it_usage "CASE XENSIM IOREQ_PCITEST [MAKE_SERVER]"
-    export CASE=$1 X=$2 PT=$3 MK=${4:-}
+    [ $# -ge 3 ] || it_usage "CASE XENSIM IOREQ_PCITEST [MAKE_SERVER [POKE_SERVER]]"
+    export CASE=$1 X=$2 PT=$3 MK=${4:-} POKE=${5:-}
     it_outer pcitest-it ioreq-pcitest skip77
 fi
 
@@ -433,7 +433,7 @@ EOF
 # instance answers like the old one would have.
 case_restart() {
     local d id
-    [ -n "$MK" ] || { echo "skipped: no make_server"; exit 77; }
+    [ -n "$MK" ] && [ -n "$POKE" ] || { echo "skipped: no make_server or poke_server"; exit 77; }
     d=$(domain g hvm)
     id=$("$MK" "$d" pci 05.0) || { fail "make_server"; return; }
     start_pt pt --domid "$d" --ioservid "$id" || return
@@ -455,7 +455,7 @@ pci-read 00:05.0 0x04 2 expect 0                  # a new instance: config space
 EOF
     "$X" guest run "$d" "$T/stuck.gio" >"$T/stuck.out" 2>&1 &
     local gpid=$!
-    sleep 0.3
+    wait_request "$d" "$id" 0 || fail "the guest's request never reached the slot"
     kill -0 "$gpid" 2>/dev/null || fail "the guest did not wait for its request"
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null

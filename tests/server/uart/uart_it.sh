@@ -187,7 +187,7 @@ case_receive() {
         probe_script 0x3f8 4
         cat <<'EOF'
 out 0x3f8 1 0x3e                # the prompt
-wait-irq isa 4 timeout 5000
+wait-irq isa 4 timeout 30000
 in 0x3fa 1 expect 0xcc          # 5 bytes, below the trigger: character timeout
 in 0x3fd 1 expect 0x61
 in 0x3f8 1 expect 0x68

@@ -14,13 +14,15 @@ P=$(create_domain pvh1 pvh 1 16M) || { fail "domain create pvh"; finish; }
 # soon as it is enabled.  That run makes no access: the emulator binds its
 # vCPU ports only after enabling (as QEMU does), and an event sent before
 # is lost, on Xen too; its port is read by a second run.
-printf 'wait-irq isa 4 timeout 5000\n' >"$T/hvm.gio"
+printf 'wait-irq isa 4 timeout 30000\n' >"$T/hvm.gio"
 guest_run "$H" "$T/hvm.gio" >"$T/hvm.out" 2>&1 &
 run=$!
-for _ in $(seq 100); do
-    timeout 10 "$X" domain info "$H" 2>/dev/null | grep -q '^flags .*running' && break
+started=0
+for _ in $(seq 200); do
+    timeout 10 "$X" domain info "$H" 2>/dev/null | grep -q '^flags .*running' && { started=1; break; }
     sleep 0.05
 done
+check "HVM: the wait-irq run started" 1 $started
 start_emu hvm --domid "$H" --port 0x3f8-0x3ff --raise-isa-irq 4 || finish
 start_emu pvh --domid "$P" --mmio 0xfe000000-0xfe000fff --raise-isa-irq 4 || finish
 wait $run
