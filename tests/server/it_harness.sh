@@ -107,8 +107,12 @@ stop_server() {
 # needs $POKE (poke_server).  A fixed sleep is not enough under ASan on a
 # loaded machine: the guest run may not have posted its request yet.
 wait_request() {
+    local rc
     for _ in $(seq 200); do
-        "$POKE" "$1" "$2" slot "$3" 2>/dev/null && return 0
+        "$POKE" "$1" "$2" slot "$3" 2>"$T/poke.err"
+        rc=$?
+        [ $rc = 0 ] && return 0
+        [ $rc = 3 ] || { fail "poke_server $*: exit $rc: $(cat "$T/poke.err")"; return 1; }
         sleep 0.05
     done
     return 1

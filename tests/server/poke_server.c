@@ -5,8 +5,8 @@
  *
  *   poke_server DOMID ID slot VCPU [KEY=VALUE...]
  *       rewrite fields of a READY request: addr data count size type ptr dir df;
- *       exits 1 when the slot is not READY (so, with no KEY=VALUE: a check
- *       that VCPU's request waits there)
+ *       exits 3 when the slot is not READY (so, with no KEY=VALUE: a check
+ *       that VCPU's request waits there), 1 on other failures
  *   poke_server DOMID ID ring-push TYPE DIR SIZECODE ADDR DATA [TYPE DIR ...]
  *       append raw buf_ioreq_t entries and publish them (write_pointer)
  *   poke_server DOMID ID ring-pointers RP WP
@@ -34,7 +34,7 @@ static int poke_slot(ioreq_t *slot, int argc, char **argv)
 
     if ((*flags & 0xf) != STATE_IOREQ_READY) {
         fprintf(stderr, "poke_server: the slot is not READY (state %u)\n", *flags & 0xf);
-        return 1;
+        return 3;
     }
     for (int i = 0; i < argc; i++) {
         char *eq = strchr(argv[i], '=');

@@ -363,7 +363,8 @@ static void send_reply(struct guest_run *run, void *msg, size_t len, int err)
  * Claim what a run needs, all or nothing, under the domain's lock: its
  * vCPUs (one run per vCPU), the console's trace (one traced run per
  * domain: console lines have one home) and a runner count (the domain
- * stays until the run is over).  EBUSY with a message when taken.
+ * stays until the run is over); and note where its interrupts start.
+ * EBUSY with a message when taken.
  */
 static int claim(struct guest_run *run, char *err, size_t errlen)
 {
@@ -387,6 +388,10 @@ static int claim(struct guest_run *run, char *err, size_t errlen)
         if (run->trace)
             d->trace_sink = run->trace;
         d->runners++;
+        /* wait-irq waits for interrupts of this run, not of earlier ones:
+         * those from the moment the domain shows it running. */
+        for (unsigned int i = 0; i < run->nr; i++)
+            run->vcpu[i].irq_cursor = d->nr_irqs;
     }
     pthread_mutex_unlock(&d->lock);
     return rc;
@@ -550,11 +555,6 @@ void guest_run_start(struct request *rq)
         return;
     }
 
-    pthread_mutex_lock(&d->lock);
-    /* wait-irq waits for interrupts of this run, not of earlier ones. */
-    for (unsigned int i = 0; i < run->nr; i++)
-        run->vcpu[i].irq_cursor = d->nr_irqs;
-    pthread_mutex_unlock(&d->lock);
     rq->client->busy = true;
     for (unsigned int i = 0; i < run->nr; i++) {
         struct vcpu_run *vr = &run->vcpu[i];

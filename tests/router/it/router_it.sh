@@ -62,7 +62,7 @@ wait_state() {
 # show running), up to 10 s
 wait_running() {
     for _ in $(seq 200); do
-        "$X" domain info "$1" 2>/dev/null | grep -q '^flags .*running' && return 0
+        timeout 10 "$X" domain info "$1" 2>/dev/null | grep -q '^flags .*running' && return 0
         sleep 0.05
     done
     fail "domain $1: no guest run started"

@@ -196,15 +196,16 @@ static void guest_run(struct fake *f, const struct xensim_hdr *h, size_t n)
     char report[4096] = "", path[4200];
     struct xensim_domain_info *d = n >= sizeof(*rq) ? find(f, rq->domid) : NULL;
 
-    if (!d || rq->nr_scripts == 0 || rq->nr_scripts > d->vcpus) {
+    if (!d || rq->nr_scripts == 0 || rq->first_vcpu >= d->vcpus ||
+        rq->nr_scripts > d->vcpus - rq->first_vcpu) {
         reply(f, h, sizeof(*h), d ? EINVAL : ESRCH);
         return;
     }
     snprintf(path, sizeof(path), "%s/guest-run.log", f->dir);
     FILE *log = fopen(path, "a");
     if (log)
-        fprintf(log, "domid %u scripts %u timeout %u\n", rq->domid, rq->nr_scripts,
-                rq->timeout_ms);
+        fprintf(log, "domid %u scripts %u timeout %u first %u\n", rq->domid, rq->nr_scripts,
+                rq->timeout_ms, rq->first_vcpu);
     for (uint32_t i = 0; i < rq->nr_scripts; i++) {
         uint32_t len[2];
         if ((size_t)(end - p) < sizeof(len))

@@ -236,6 +236,8 @@ echo "== create again"; "$x" domain create --name db --type pvh --vcpus 1 --memo
 echo "== irq"; "$x" irq-log web
 echo "== guest ok"; "$x" guest run --timeout 500 db "$T/ok.gio" - <"$T/ok.gio"; echo "rc=$?"
 echo "== guest fail"; "$x" guest run 20 "$T/ok.gio" "$T/fail.gio"; echo "rc=$?"
+echo "== guest vcpu"; "$x" guest run --vcpu 3 20 "$T/ok.gio"; echo "rc=$?"
+echo "== guest vcpu past"; "$x" guest run --vcpu 3 20 "$T/ok.gio" "$T/ok.gio"; echo "rc=$?"
 echo "== guest too many"; "$x" guest run web "$T/ok.gio" "$T/ok.gio" "$T/ok.gio"; echo "rc=$?"
 echo "== guest unknown"; "$x" guest run nosuch "$T/ok.gio"; echo "rc=$?"
 echo "== destroy"; "$x" domain destroy web; echo "rc=$?"
@@ -276,6 +278,10 @@ kind 9 line 1 level 1
 rc=0
 == guest fail
 $T/fail.gio:1: expected 0x1, got 0x2
+rc=1
+== guest vcpu
+rc=0
+== guest vcpu past
 rc=1
 == guest too many
 rc=1
@@ -346,6 +352,7 @@ kept=$(sed -n 's/^xensim run: kept //p' "$T/err")
 sed -i '/^xensim run: kept /d' "$T/err"
 cat >"$T/want" <<EOF
 xensim domain create: cannot create domain 'db': File exists
+xensim guest run: domain 20: Invalid argument
 xensim guest run: domain 1: Invalid argument
 xensim guest run: no domain named 'nosuch'
 xensim domain destroy: cannot destroy domain 1: No such process
@@ -360,20 +367,24 @@ diff -u "$T/want" "$T/err" || fail "session: stderr differs"
 
 # What the daemon was sent.
 cat >"$T/want" <<EOF
-domid 20 scripts 2 timeout 500
+domid 20 scripts 2 timeout 500 first 0
 [$T/ok.gio]
 out 0x3f8 1 0x41
 [end]
 [<stdin>]
 out 0x3f8 1 0x41
 [end]
-domid 20 scripts 2 timeout 0
+domid 20 scripts 2 timeout 0 first 0
 [$T/ok.gio]
 out 0x3f8 1 0x41
 [end]
 [$T/fail.gio]
 # fails
 in 0x60 1 expect 1 # FAIL
+[end]
+domid 20 scripts 1 timeout 0 first 3
+[$T/ok.gio]
+out 0x3f8 1 0x41
 [end]
 EOF
 diff -u "$T/want" "$kept/guest-run.log" || fail "session: requests differ"

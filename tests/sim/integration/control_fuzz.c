@@ -1288,11 +1288,13 @@ static void batch_guest_run(void)
     if (n < (long)sizeof(struct xensim_hdr) || ((struct xensim_hdr *)replybuf)->type != XENSIM_GUEST_RUN)
         die("the slow run's reply did not come");
 
-    /* A run on the same vCPUs from two clients at once; one closes mid-run. */
+    /* Runs on vCPU 0 and 1 from two clients at once; one closes mid-run. */
     int other = client(XENSIM_CLIENT_CONTROL, NULL);
     const char *brief[] = { "sleep 100\nin 0x80 1 expect 0xff\n" };
     send_raw(ctl, msgbuf, guest_run_msg(guest, 0, 1, brief));
-    send_raw(other, msgbuf, guest_run_msg(guest, 0, 1, brief));
+    size_t len = guest_run_msg(guest, 0, 1, brief);
+    ((struct xensim_guest_run *)msgbuf)->first_vcpu = 1;
+    send_raw(other, msgbuf, len);
     close(other);
     recv_one(ctl, REPLY_TIMEOUT_MS);
 
@@ -1304,6 +1306,7 @@ static void batch_guest_run(void)
         if (i % 3 == 0)
             shutdown(c, SHUT_RDWR);
         close(c);
+        usleep(70000); /* the run ends before the next wants its vCPUs (else EBUSY) */
     }
 
     /* The watchdog crashes a domain whose run takes too long: a throwaway one. */
@@ -1579,6 +1582,7 @@ static void batch_abrupt(void)
         case 3: {
             const char *s[] = { "sleep 10\nin 0x80 1\n" };
             send_raw(c, msgbuf, guest_run_msg(guest, 0, 1, s));
+            usleep(15000); /* over before the next run wants vCPU 0 (else EBUSY) */
             break;
         }
         default:
