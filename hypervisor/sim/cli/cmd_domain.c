@@ -415,6 +415,7 @@ static void print_info(const struct xensim_dominfo *d)
     print_names(d->emulation_flags, emu, sizeof(emu) / sizeof(emu[0]));
     printf("servers %u\n", d->nr_servers);
     printf("refused-irqs %u\n", d->refused_irqs);
+    printf("busy-vcpus %u\n", d->busy_vcpus);
 }
 
 static int domain_info(struct cli_ctx *ctx, int argc, char **argv)
@@ -450,8 +451,9 @@ const struct cli_command cli_domain_info = {
     "in hex and by name), shutdown-code (only when shut down), vcpus,\n"
     "max-vcpu-id, tot-pages, max-pages, emulation-flags (XEN_X86_EMU_*, as\n"
     "libxl sets them: all but vpci for hvm, lapic for pvh), servers (ioreq\n"
-    "servers) and refused-irqs (ISA IRQ and INTx requests the domain refused\n"
-    "for want of an emulated PIC/IOAPIC).\n",
+    "servers), refused-irqs (ISA IRQ and INTx requests the domain refused\n"
+    "for want of an emulated PIC/IOAPIC) and busy-vcpus (vCPUs a guest run\n"
+    "holds, paused or not).\n",
     domain_info,
 };
 

@@ -121,11 +121,10 @@ void sim_domain_describe(struct sim *sim, struct sim_domain *d, struct xensim_do
     /* As Xen: running while a vCPU runs (a guest script), else blocked.  The
      * vCPUs' own flags, which a run drops before its reply: once the client
      * has the reply, the domain no longer shows running. */
-    bool vcpu_running = false;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_running |= d->vcpu[i].running;
+        out->busy_vcpus += d->vcpu[i].running;
     if (d->nr_vcpus)
-        flags |= vcpu_running && d->pause_count == 0 ? XEN_DOMINF_running : XEN_DOMINF_blocked;
+        flags |= out->busy_vcpus && d->pause_count == 0 ? XEN_DOMINF_running : XEN_DOMINF_blocked;
     if (d->ctl_pause_count > 0)
         flags |= XEN_DOMINF_paused;
     if (d->dying)

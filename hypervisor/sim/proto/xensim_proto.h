@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define XENSIM_PROTO_VERSION 2 /* 2: XENSIM_GUEST_RUN has first_vcpu */
+#define XENSIM_PROTO_VERSION 2 /* 2: GUEST_RUN's first_vcpu, dominfo's busy_vcpus */
 #define XENSIM_MSG_MAX 65536u /* bytes, header included */
 #define XENSIM_MAX_FDS 4      /* per message */
 #define XENSIM_SOCKET_ENV "XENSIM_SOCKET"
@@ -430,7 +430,7 @@ struct xensim_dominfo {
     uint32_t pause_count;     /* the toolstack's, above */
     uint32_t nr_servers;      /* ioreq servers */
     uint32_t refused_irqs;    /* ISA IRQ and INTx dm_ops refused: no emulated PIC/IOAPIC */
-    uint32_t pad;
+    uint32_t busy_vcpus;      /* vCPUs a guest run holds (also while paused) */
 };
 
 struct xensim_domain_getinfo_reply {

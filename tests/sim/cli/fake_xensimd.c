@@ -11,7 +11,8 @@
  * request's script names and texts are appended to DIR/guest-run.log.
  * DOMAIN_PAUSE / UNPAUSE keep a pause count per domain (EINVAL unpausing at
  * 0, ESRCH for an unknown domain); DOMAIN_GETINFO reports it, with
- * refused_irqs = domid + 10 and the emulation flags of the domain's type.
+ * refused_irqs = domid + 10, busy_vcpus = vcpus - 1 and the emulation flags
+ * of the domain's type.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -162,6 +163,7 @@ static void domain_getinfo(struct fake *f, const struct xensim_hdr *h, size_t n)
         o->emulation_flags = best->type == XENSIM_DOMAIN_HVM ? 0x3ff : 0x1;
         o->nr_servers = best->nr_servers;
         o->refused_irqs = best->domid + 10;
+        o->busy_vcpus = best->vcpus - 1;
         next = best->domid + 1;
     }
     out->count = count;

@@ -316,6 +316,7 @@ max-pages 262144
 emulation-flags 0x3ff lapic,hpet,pm,rtc,ioapic,pic,vga,iommu,pit,use_pirq
 servers 2
 refused-irqs 30
+busy-vcpus 3
 == info paused
 domid 1
 name held
@@ -329,6 +330,7 @@ max-pages 1
 emulation-flags 0x1 lapic
 servers 1
 refused-irqs 11
+busy-vcpus 0
 == list paused
 DOMID  NAME  TYPE  VCPUS  MEMORY  PAUSED  SERVERS
 1      held  pvh       1      4K       1        1

@@ -71,7 +71,7 @@ for l in "domid 0" "name Domain-0" "type -" "pause-count 0" "flags 0x0 -" "vcpus
          "max-vcpu-id -" "emulation-flags 0x0 -"; do expect_out info-dom0 "$l"; done
 "$x" domain info g >"$T/o"; check info-hvm 0 $?
 for l in "domid 1" "type hvm" "pause-count 0" "flags 0x112 hvm_guest,blocked,hap" "vcpus 2" \
-         "max-vcpu-id 1" "tot-pages 16384" "max-pages 16384" "refused-irqs 0" \
+         "max-vcpu-id 1" "tot-pages 16384" "max-pages 16384" "refused-irqs 0" "busy-vcpus 0" \
          "emulation-flags 0x3ff lapic,hpet,pm,rtc,ioapic,pic,vga,iommu,pit,use_pirq"; do
     expect_out info-hvm "$l"
 done
@@ -93,6 +93,15 @@ grep -qE '^1 +g +hvm +2 +64M +2 +0$' "$T/o" || { echo "FAIL: list-paused: $(cat 
 printf 'in 0x80 1 expect 0xff\n' >"$T/one.gio"
 "$x" guest run g "$T/one.gio" >"$T/paused.out" 2>&1 &
 run=$!
+# The run holds its vCPU (busy-vcpus) before the checks, or they prove nothing.
+held=0
+for _ in $(seq 200); do
+    timeout 10 "$x" domain info g 2>/dev/null | grep -qx 'busy-vcpus 1' && { held=1; break; }
+    sleep 0.05
+done
+check run-held-while-paused 1 $held
+"$x" domain info g >"$T/o"
+expect_out info-paused-run "flags 0x11a hvm_guest,paused,blocked,hap" # paused: not running
 sleep 0.5
 kill -0 $run 2>/dev/null || { echo "FAIL: guest run finished while paused: $(cat "$T/paused.out")"; fails=$((fails + 1)); }
 "$x" domain unpause g; check unpause 0 $?
