@@ -8,7 +8,8 @@
  *   mini_emulator --domid D [--port A-B] [--mmio A-B] [--pci BB:DD.F]
  *                 [--bufioreq off|legacy|atomic] [--ready-file PATH]
  *   mini_emulator --domid D --attach ID [--ready-file PATH]   (restart)
- *   --stall-after N: stop answering after N requests (to be killed mid-request)
+ *   --stall-after N: stop answering after N requests (to be killed mid-request);
+ *                    "stalled on vCPU V" on stderr, once per vCPU left waiting
  *   --raise-isa-irq N: once enabled, assert ISA IRQ N (set_isa_irq_level N 1)
  *                  and print "mini_emulator: set_isa_irq_level N 1: ok" or
  *                  ": failed: ERRNO_NAME" on stderr; serving goes on either way
@@ -73,6 +74,7 @@ struct emu {
     unsigned int nr_regs;
     uint64_t served;
     uint64_t stall_after; /* 0: never */
+    bool stall_told[MAX_VCPUS]; /* "stalled on vCPU V" said */
 };
 
 static volatile sig_atomic_t stop;
@@ -189,8 +191,14 @@ static void serve_vcpu(struct emu *e, unsigned int v, bool resume)
 
     if (state != STATE_IOREQ_READY && !(resume && state == STATE_IOREQ_INPROCESS))
         return;
-    if (e->stall_after && e->served >= e->stall_after)
-        return; /* play dead: the test kills us now */
+    if (e->stall_after && e->served >= e->stall_after) {
+        /* Play dead: the test kills us now, once it has read this. */
+        if (!e->stall_told[v]) {
+            fprintf(stderr, "mini_emulator: stalled on vCPU %u\n", v);
+            e->stall_told[v] = true;
+        }
+        return;
+    }
     /*
      * Posted writes the guest made before this request come first, as in
      * QEMU: their event may still be on its way (or masked) behind ours.

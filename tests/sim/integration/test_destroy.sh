@@ -21,7 +21,7 @@ printf 'in 0x3f8 1 expect 0x78\n# blocks\nin 0x3f9 1\n' >"$T/v0.gio"
 printf 'wait-irq isa 7 timeout 30000\n' >"$T/v1.gio"
 guest_run --timeout 40000 "$D" "$T/v0.gio" "$T/v1.gio" >"$T/run.out" 2>&1 &
 RUN=$!
-sleep 1
+wait_for 20 grep -q "stalled on vCPU 0" "$T/emu.log" || fail "vCPU 0 never waited on the stalled emulator"
 kill -0 $RUN 2>/dev/null || fail "the guest run ended before the destroy: $(cat "$T/run.out")"
 
 timeout 20 "$X" domain destroy "$D"

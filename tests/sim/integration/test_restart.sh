@@ -37,8 +37,12 @@ EOF
 guest_run --timeout 40000 "$D" "$T/v0.gio" "$T/v1.gio" >"$T/run.out" 2>&1 &
 RUN=$!
 
-# Both vCPUs are now blocked on the stalled instance: the run goes on.
-sleep 1.5
+# vCPU 0 waits on the stalled instance (vCPU 1 too, once its sleep is
+# over, unless a slow vCPU 0 let instance 1 serve vCPU 1's access): the run
+# goes on.
+wait_for 20 grep -q "stalled on vCPU 0" "$T/emu1.log" || fail "vCPU 0 never waited on instance 1: $(cat "$T/emu1.log")"
+wait_for 5 grep -q "stalled on vCPU 1" "$T/emu1.log" ||
+    echo "note: instance 1 served vCPU 1's access: only vCPU 0's request is in flight"
 kill -0 $RUN 2>/dev/null || fail "the guest run ended while its emulator was stalled: $(cat "$T/run.out")"
 kill_emu emu1
 
@@ -50,7 +54,7 @@ grep -qE "^$D +r1 +hvm +2 +16M +0 +1\$" "$T/list" || fail "the server is gone: $
 # when instance 1 died), answers the requests in flight, one more, stalls.
 start_emu emu2 --domid "$D" --attach "$ID" --stall-after 3 || finish
 check "instance 2 serves server" "$ID" "$(cat "$T/emu2.ready")"
-sleep 1
+wait_for 20 grep -q "stalled on vCPU" "$T/emu2.log" || fail "nothing waited on instance 2: $(cat "$T/emu2.log")"
 kill -0 $RUN 2>/dev/null || fail "the guest run ended while instance 2 was stalled: $(cat "$T/run.out")"
 kill_emu emu2
 
