@@ -176,7 +176,9 @@ router_wait_released() {
     wait_until "${2:-30}" "the router to remove state/$1" state_gone "$1"
     log "state/$1 removed"
 }
-state_gone() { ! xenstore-exists "$ROUTER_XS/state/$1" 2>/dev/null; }
+# (xenstore-exists fails alike for a missing path and a failed call: the
+# store answering for / tells the two apart)
+state_gone() { ! xenstore-exists "$ROUTER_XS/state/$1" 2>/dev/null && xenstore-exists / 2>/dev/null; }
 
 # ---- checks ----
 
