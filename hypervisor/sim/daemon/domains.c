@@ -12,6 +12,7 @@
 #include <xen/sched.h>
 
 #include "conn.h"
+#include "console_log.h"
 #include "sim.h"
 #include "xenstore_sim.h"
 
@@ -311,7 +312,9 @@ int sim_init(struct sim *sim, const char *xenstore_path)
 
     struct evtchn_callbacks cb = { .ctx = sim, .deliver = deliver_to_client,
                                    .kick = kick_vcpu };
-    int rc = evtchn_table_new(&cb, &sim->evtchn);
+    int rc = console_log_start(STDERR_FILENO, &sim->console);
+    if (!rc)
+        rc = evtchn_table_new(&cb, &sim->evtchn);
     if (!rc)
         rc = hvio_host_new(&sim_platform_ops, sim, &sim->host);
     if (!rc && xenstore_path)
@@ -332,6 +335,7 @@ void sim_fini(struct sim *sim)
             sim_domain_destroy(sim, (domid_t)i);
     if (sim->xs)
         xs_sim_stop(sim->xs);
+    console_log_stop(sim->console); /* after the domains: no more lines */
     hvio_host_free(sim->host);
     evtchn_table_free(sim->evtchn);
     free(sim->pages);

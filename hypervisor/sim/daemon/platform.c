@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "console_log.h"
 #include "guest_runner.h"
 #include "sim.h"
 
@@ -225,9 +226,10 @@ static void p_irq(void *ctx, domid_t domid, const struct hvio_irq_event *ev)
 /* Xen prints the guest's debug console lines on its console: so does the daemon. */
 static void p_debug_console(void *ctx, domid_t domid, const char *line)
 {
-    struct sim_domain *d = sim_domain_get(ctx, domid);
+    struct sim *sim = ctx;
+    struct sim_domain *d = sim_domain_get(sim, domid);
 
-    fprintf(stderr, "(d%u) %s\n", (unsigned int)domid, line);
+    console_log_line(sim->console, domid, line); /* never waits for stderr */
     if (d)
         guest_run_console(d, line);
 }

@@ -68,6 +68,7 @@ struct sim {
     struct hvio_host *host;
     struct evtchn_table *evtchn;
     struct xs_sim *xs; /* NULL when running without a store */
+    struct console_log *console; /* the guests' debug console lines, on stderr */
 
     pthread_mutex_t lock; /* guards domains[] and pages */
     struct sim_domain *domains[DOMID_FIRST_RESERVED];
