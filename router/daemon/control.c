@@ -144,6 +144,10 @@ static struct json_object *handle(void *opaque, const char *cmd, struct json_obj
         *errmsg = errorf("%s/%s is being removed", g->name, id);
         return NULL;
     }
+    if (r->stopping) {
+        *errmsg = errorf("the router is stopping");
+        return NULL;
+    }
     if (is_start) {
         if (e->state != EMU_STOPPED && e->state != EMU_FAILED) {
             *errmsg = errorf("%s/%s is already %s", g->name, id, emu_state_name(e->state));

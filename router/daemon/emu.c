@@ -10,6 +10,7 @@
  * it and the next process picks up the request in flight.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -265,8 +266,22 @@ static int spawn(struct routerd *r, struct emu *e)
 static void failed_before_ready(struct routerd *r, struct emu *e);
 
 /* Start from nothing: a new server, then the process. */
+/* The router is going away: nothing starts any more, what has a server drops it. */
+static bool refuse_start(struct routerd *r, struct emu *e)
+{
+    if (!r->stopping)
+        return false;
+    e->goal = EMU_GOAL_NONE;
+    e->deadline_ms = 0;
+    emu_destroy_server(r, e);
+    set_state(r, e, EMU_STOPPED);
+    return true;
+}
+
 static void start_fresh(struct routerd *r, struct emu *e, enum emu_state as)
 {
+    if (refuse_start(r, e))
+        return;
     e->goal = EMU_GOAL_NONE;
     if (create_server(r, e) || spawn(r, e)) {
         emu_destroy_server(r, e);
@@ -280,6 +295,8 @@ static void start_fresh(struct routerd *r, struct emu *e, enum emu_state as)
 /* Start a new process on the server that is kept. */
 static void respawn(struct routerd *r, struct emu *e)
 {
+    if (refuse_start(r, e))
+        return;
     e->goal = EMU_GOAL_NONE;
     if (!e->have_server) {
         start_fresh(r, e, EMU_RESTARTING);
@@ -377,6 +394,8 @@ static void kill_unready(struct emu *e)
 
 static void on_ready(struct routerd *r, struct emu *e, unsigned id)
 {
+    if (e->state != EMU_STARTING && e->state != EMU_RESTARTING)
+        return; /* asked to stop meanwhile: its server stays disabled */
     if (id != e->server) {
         set_error(e, "reported ready on ioreq server %u, not %u", id, e->server);
         kill_unready(e);
@@ -418,7 +437,7 @@ void emu_on_ready_fd(struct routerd *r, struct emu *e)
             *nl = '\0';
             unsigned long id = strtoul(e->ready_buf, &end, 10);
             close_ready_fd(r, e);
-            if (end == e->ready_buf || *end || id > UINT16_MAX) {
+            if (!isdigit((unsigned char)e->ready_buf[0]) || *end || id > UINT16_MAX) {
                 set_error(e, "malformed readiness message");
                 kill_unready(e);
                 return;
@@ -520,6 +539,9 @@ void emu_request_stop(struct routerd *r, struct emu *e, enum emu_stop_goal goal)
             quiesce_server(r, e);
         e->goal = goal;
         if (e->state != EMU_STOPPING) {
+            /* A readiness report from now on would undo the stop (enable the
+             * server, cancel the SIGKILL deadline): it is no longer read. */
+            close_ready_fd(r, e);
             kill(e->pid, SIGTERM);
             e->deadline_ms = now_ms() + ROUTERD_STOP_GRACE_MS;
             set_state(r, e, EMU_STOPPING);

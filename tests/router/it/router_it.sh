@@ -398,6 +398,65 @@ case_stop_under_waiter() {
     stop_router
 }
 
+# late_emulator NAME: an emulator that ignores SIGTERM for its first second
+# and only then starts (as a PID 1 whose handler is not set up yet loses a
+# SIGTERM), so that it reports ready after a stop was asked for
+late_emulator() {
+    printf '#!/bin/sh\ntrap "" TERM\nsleep 1\nexec "%s/ioreq-debugcon" "$@"\n' "$BIN" >"$T/$1"
+    chmod +x "$T/$1"
+    printf '{ "guests": [ { "name": "%s", "emulators": [
+  { "id": "late", "exec": "%s", "ports": ["0x402-0x402"] } ] } ] }\n' "$1" "$T/$1" >"$T/$1.json"
+}
+
+# A stop asked for while an emulator starts: its late readiness report does
+# not undo the stop (enable the server, cancel the SIGKILL deadline).  The
+# router no longer reads it (the emulator, finding its ready pipe closed,
+# exits; else the SIGKILL after the grace ends it).
+case_stop_while_starting() {
+    local d
+    d=$(domain w hvm)
+    late_emulator w
+    router r --config "$T/w.json" || return
+    wait_state "$d" late starting || return
+    ctl stop w late >/dev/null || fail "ioreqctl stop"
+    wait_state "$d" late stopped 15 || return
+    grep -q 'late: stopping -> running' "$T/r.log" && fail "the late readiness undid the stop: $(cat "$T/r.log")"
+    [ -z "$(st "$d" late server)" ] || fail "the stopped emulator kept its server"
+    [ "$(servers_of "$d")" = 0 ] || fail "servers left: $(servers_of "$d")"
+    stop_router
+}
+
+# SIGTERM while an emulator starts, then requests over the control socket:
+# they are refused, nothing starts again, and the router exits.
+case_shutdown_refuses() {
+    local d
+    d=$(domain z hvm)
+    late_emulator z
+    router r --config "$T/z.json" || return
+    wait_state "$d" late starting || return
+    kill -TERM "$router_pid"
+    local out
+    for cmd in restart start; do
+        if out=$(ctl "$cmd" z late 2>&1); then
+            fail "ioreqctl $cmd during shutdown succeeded: $out"
+            continue
+        fi
+        case "$out" in # refused, or the router is already gone
+        *"the router is stopping"* | *"cannot connect"*) ;;
+        *) fail "ioreqctl $cmd during shutdown: $out" ;;
+        esac
+    done
+    local deadline=$((SECONDS + 15))
+    while alive "$router_pid"; do
+        [ $SECONDS -lt $deadline ] || { fail "the router did not exit: $(cat "$T/r.log")"; return 1; }
+        sleep 0.05
+    done
+    wait "$router_pid" || fail "router exit status $?"
+    grep -q 'late: started' <(sed -n '/stopping: terminating every emulator/,$p' "$T/r.log") &&
+        fail "an emulator started during shutdown: $(cat "$T/r.log")"
+    [ "$(servers_of "$d")" = 0 ] || fail "servers left: $(servers_of "$d")"
+}
+
 # SIGHUP applies only the difference; a bad file changes nothing.
 case_sighup() {
     local d
