@@ -398,14 +398,21 @@ case_stop_under_waiter() {
     stop_router
 }
 
-# late_emulator NAME: an emulator that ignores SIGTERM for its first second
-# and only then starts (as a PID 1 whose handler is not set up yet loses a
-# SIGTERM), so that it reports ready after a stop was asked for
-late_emulator() {
+# start_late NAME: guest NAME (HVM) under a router, with one emulator,
+# "late", that ignores SIGTERM for its first second and only then starts (as
+# a PID 1 whose handler is not set up yet loses a SIGTERM), so that it
+# reports ready after a stop was asked for; returns once it is starting,
+# with the domid in LATE_DOMID
+start_late() {
+    local d
+    d=$(domain "$1" hvm)
+    LATE_DOMID=$d
     printf '#!/bin/sh\ntrap "" TERM\nsleep 1\nexec "%s/ioreq-debugcon" "$@"\n' "$BIN" >"$T/$1"
     chmod +x "$T/$1"
     printf '{ "guests": [ { "name": "%s", "emulators": [
   { "id": "late", "exec": "%s", "ports": ["0x402-0x402"] } ] } ] }\n' "$1" "$T/$1" >"$T/$1.json"
+    router r --config "$T/$1.json" || return
+    wait_state "$d" late starting
 }
 
 # A stop asked for while an emulator starts: its late readiness report does
@@ -413,11 +420,8 @@ late_emulator() {
 # router no longer reads it (the emulator, finding its ready pipe closed,
 # exits; else the SIGKILL after the grace ends it).
 case_stop_while_starting() {
-    local d
-    d=$(domain w hvm)
-    late_emulator w
-    router r --config "$T/w.json" || return
-    wait_state "$d" late starting || return
+    start_late w || return
+    local d=$LATE_DOMID
     ctl stop w late >/dev/null || fail "ioreqctl stop"
     wait_state "$d" late stopped 15 || return
     grep -q 'late: stopping -> running' "$T/r.log" && fail "the late readiness undid the stop: $(cat "$T/r.log")"
@@ -429,11 +433,8 @@ case_stop_while_starting() {
 # SIGTERM while an emulator starts, then requests over the control socket:
 # they are refused, nothing starts again, and the router exits.
 case_shutdown_refuses() {
-    local d
-    d=$(domain z hvm)
-    late_emulator z
-    router r --config "$T/z.json" || return
-    wait_state "$d" late starting || return
+    start_late z || return
+    local d=$LATE_DOMID
     kill -TERM "$router_pid"
     local out
     for cmd in restart start; do
