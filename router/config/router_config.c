@@ -628,6 +628,11 @@ static bool parse_range_list(struct ctx *c, struct json_object *obj, const char 
     size_t n = json_object_array_length(arr);
     if (!n)
         return true;
+    if (n > ROUTER_MAX_RANGES) {
+        err(c, p, "has %zu ranges, at most %u (Xen's limit for one ioreq server)", n,
+            ROUTER_MAX_RANGES);
+        return false;
+    }
     *out = calloc(n, sizeof(**out));
     if (!*out) {
         c->oom = true;
@@ -715,6 +720,9 @@ static void parse_emulator(struct ctx *c, struct json_object *o, const char *bas
         key_path(p, base, "pci");
         if (!json_object_is_type(v, json_type_array)) {
             err(c, p, "must be an array");
+        } else if (json_object_array_length(v) > ROUTER_MAX_RANGES) {
+            err(c, p, "has %zu functions, at most %u (Xen's limit for one ioreq server)",
+                json_object_array_length(v), ROUTER_MAX_RANGES);
         } else {
             size_t n = json_object_array_length(v);
             e->pci = calloc(n ? n : 1, sizeof(*e->pci));
@@ -725,8 +733,10 @@ static void parse_emulator(struct ctx *c, struct json_object *o, const char *bas
                 if (!parse_sbdf(c, ip, json_object_array_get_idx(v, i), &e->pci[i]))
                     continue;
                 for (size_t j = 0; j < i; j++)
-                    if (sbdf_eq(&e->pci[i], &e->pci[j]))
+                    if (sbdf_eq(&e->pci[i], &e->pci[j])) {
                         err(c, ip, "duplicate of pci[%zu]", j);
+                        break;
+                    }
             }
             if (e->pci)
                 e->npci = n;
@@ -846,6 +856,7 @@ static void gc_overlaps(struct ctx *c, struct router_emulator *const *emus,
                 err_at(c, w, sub, "overlaps \"%s\" %s", other, rs);
             else
                 err_at(c, w, sub, "overlaps %s %s", other_ref(w, where[all[a].emu]), rs);
+            break; /* one report per range: the first range it overlaps */
         }
     }
     free(all);
@@ -1067,7 +1078,33 @@ static void parse_top(struct ctx *c, struct json_object *root, struct router_con
     }
 }
 
-/* Parse TEXT as one JSON value; NULL (reported) if it is not valid JSON. */
+/*
+ * Report every string under V (at path P) with a NUL byte in it (JSON's
+ * \u0000): everything after would be cut off unseen, in an exec path, an
+ * argument or a range.  json-c bounds the depth (32), so does this.
+ */
+static void report_nul_strings(struct ctx *c, struct json_object *v, const char *p)
+{
+    char sub[PATH_LEN];
+
+    if (json_object_is_type(v, json_type_string)) {
+        if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+            err(c, p[0] ? p : "(top level)", "contains a NUL byte (\\u0000)");
+    } else if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            pjoin(sub, p, "[%zu]", i);
+            report_nul_strings(c, json_object_array_get_idx(v, i), sub);
+        }
+    } else if (json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, key, val) {
+            key_path(sub, p, key);
+            report_nul_strings(c, val, sub);
+        }
+    }
+}
+
+/* Parse TEXT as one JSON value; NULL (reported) if it is not valid JSON or
+ * holds a string with a NUL byte. */
 static struct json_object *parse_json(struct ctx *c, const char *text)
 {
     struct json_tokener *tok = json_tokener_new();
@@ -1111,6 +1148,14 @@ static struct json_object *parse_json(struct ctx *c, const char *text)
         }
     }
     json_tokener_free(tok);
+    if (root) {
+        size_t before = c->errs->count;
+        report_nul_strings(c, root, "");
+        if (c->errs->count != before) {
+            json_object_put(root);
+            root = NULL;
+        }
+    }
     return root;
 }
 

@@ -26,6 +26,7 @@
 #define ROUTER_MAX_EMULATORS_PER_GUEST 8 /* Xen: ioreq servers per guest */
 #define ROUTER_MAX_DOMID 0x7fef          /* DOMID_FIRST_RESERVED - 1 */
 #define ROUTER_NAME_MAX 64               /* guest names and emulator ids */
+#define ROUTER_MAX_RANGES 256 /* per list of an emulator: Xen's MAX_NR_IO_RANGES per server */
 #define ROUTER_RESTART_BACKOFF_CAP_MS 30000 /* see struct router_restart */
 /* max_restarts above this could not be counted: the daemon keeps this many
  * restart times per emulator for the window */

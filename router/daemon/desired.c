@@ -108,6 +108,10 @@ static void read_entry(struct routerd *r, const char *guest, const char *id)
     char *text = xen_xs_read(r->xen, path);
     struct xs_entry *x = xs_entry_find(r, guest, id);
 
+    /* A value with a NUL byte inside stands for what it is, a JSON string
+     * holding one, which the parser rejects ("contains a NUL byte"). */
+    if (!text && errno == EILSEQ)
+        text = strdup("\"\\u0000\"");
     if (!text)
         return; /* removed meanwhile: unseen */
     if (x && x->text && !strcmp(x->text, text)) {

@@ -189,7 +189,15 @@ char *xen_xs_read(struct xen_host *x, const char *path)
 {
     unsigned int len;
     char *v = xs_read(x->xs, XBT_NULL, path, &len);
-    return v; /* libxenstore NUL-terminates what it returns */
+
+    /* libxenstore NUL-terminates what it returns; a NUL inside would cut
+     * the value short unseen. */
+    if (v && strlen(v) != len) {
+        free(v);
+        errno = EILSEQ;
+        return NULL;
+    }
+    return v;
 }
 
 char **xen_xs_dir(struct xen_host *x, const char *path, unsigned *n)

@@ -42,7 +42,8 @@ int xen_xs_fd(struct xen_host *x);
 int xen_xs_watch(struct xen_host *x, const char *path, const char *token);
 /* Next fired watch: 0 with *path and *token set (free both), -EAGAIN if none. */
 int xen_xs_next_watch(struct xen_host *x, char **path, char **token);
-/* A NUL-terminated value (free it), or NULL with errno. */
+/* A NUL-terminated value (free it), or NULL with errno (EILSEQ: the value
+ * has a NUL byte inside). */
 char *xen_xs_read(struct xen_host *x, const char *path);
 /* Entries of a directory (free the array), or NULL with errno; sets *n. */
 char **xen_xs_dir(struct xen_host *x, const char *path, unsigned *n);

@@ -218,6 +218,64 @@ static void test_too_many(void **s)
            "t.json: guests[0].emulators: 9 emulators, but Xen allows 8 ioreq servers per guest");
 }
 
+/* A config of one emulator "a" whose KEY list holds N copies of ITEM. */
+static char *repeated_list(const char *key, const char *item, size_t n)
+{
+    size_t len = 128 + strlen(key) + n * (strlen(item) + 3);
+    char *text = malloc(len);
+    assert_non_null(text);
+    size_t at = (size_t)snprintf(text, len, "{\"guests\":[{\"name\":\"g\",\"emulators\":"
+                                 "[{\"id\":\"a\",\"exec\":\"/bin/sh\",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(text + at, len - at, "%s\"%s\"", i ? "," : "", item);
+    snprintf(text + at, len - at, "]}]}]}");
+    return text;
+}
+
+/* Lists longer than one ioreq server can hold are refused as a whole, and
+ * each range that overlaps is reported once (a list of identical ranges
+ * once gave a message per pair: quadratic time and output). */
+static void test_range_limits(void **s)
+{
+    (void)s;
+    char *text = repeated_list("ports", "0x10-0x10", ROUTER_MAX_RANGES + 1);
+    EXPECT(text, "t.json: guests[0].emulators[0].ports: has 257 ranges, at most 256 (Xen's "
+                 "limit for one ioreq server)");
+    free(text);
+    text = repeated_list("pci", "00:01.0", ROUTER_MAX_RANGES + 1);
+    EXPECT(text, "t.json: guests[0].emulators[0].pci: has 257 functions, at most 256 (Xen's "
+                 "limit for one ioreq server)");
+    free(text);
+
+    text = repeated_list("mmio", "0x1000-0x1fff", ROUTER_MAX_RANGES);
+    struct config_errors errs;
+    struct router_config *cfg = NULL;
+    config_errors_init(&errs);
+    assert_int_equal(router_config_parse_string(text, "t.json", &opts, &cfg, &errs), -1);
+    assert_int_equal(errs.count, ROUTER_MAX_RANGES - 1); /* each after the first, once */
+    assert_string_equal(errs.msg[ROUTER_MAX_RANGES - 2],
+                        "t.json: guests[0].emulators[0].mmio[255]: overlaps mmio[0] "
+                        "0x1000-0x1fff of the same emulator");
+    config_errors_free(&errs);
+    free(text);
+    text = repeated_list("pci", "00:01.0", 3);
+    EXPECT(text, "t.json: guests[0].emulators[0].pci[1]: duplicate of pci[0]",
+           "t.json: guests[0].emulators[0].pci[2]: duplicate of pci[0]");
+    free(text);
+}
+
+/* A NUL byte (\u0000) would cut a string short unseen: every such string
+ * is reported, wherever it is, and nothing else is looked at. */
+static void test_nul_bytes(void **s)
+{
+    (void)s;
+    EXPECT(G(EMU("a", ",\"args\":[\"--a\\u0000b\"],\"ports\":[\"1-2\\u0000-junk\"]")),
+           "t.json: guests[0].emulators[0].args[0]: contains a NUL byte (\\u0000)",
+           "t.json: guests[0].emulators[0].ports[0]: contains a NUL byte (\\u0000)");
+    EXPECT("{\"guests\":[{\"name\":\"g\\u0000evil\",\"emulators\":[" EMU("a", "") "]}]}",
+           "t.json: guests[0].name: contains a NUL byte (\\u0000)");
+}
+
 static void test_exec(void **s)
 {
     (void)s;
@@ -937,7 +995,8 @@ int main(void)
         cmocka_unit_test(test_bad_number),      cmocka_unit_test(test_bad_sbdf),
         cmocka_unit_test(test_start_above_end), cmocka_unit_test(test_port_above_ffff),
         cmocka_unit_test(test_overlap),         cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_too_many),        cmocka_unit_test(test_exec),
+        cmocka_unit_test(test_too_many),        cmocka_unit_test(test_range_limits),
+        cmocka_unit_test(test_exec),            cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_missing_and_empty), cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_many_errors_together), cmocka_unit_test(test_valid),
         cmocka_unit_test(test_load_file),       cmocka_unit_test(test_overlap_no_id),
