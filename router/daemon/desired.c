@@ -97,7 +97,12 @@ static void report_entry(struct routerd *r, struct xs_entry *x, const struct con
         return;
     }
     log_errors(errs);
-    xen_xs_write(r->xen, path, errs->msg[0]);
+    /* A message echoes the value, which may be long: the key gets the start. */
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s", errs->msg[0]);
+    int rc = xen_xs_write(r->xen, path, msg);
+    if (rc)
+        rlog(NULL, NULL, "cannot write %s: %s", path, strerror(-rc));
     x->error = kind;
 }
 
@@ -172,10 +177,21 @@ int routerd_read_xs_entries(struct routerd *r)
     for (unsigned i = 0; guests && i < ng; i++) {
         char path[256];
         unsigned ne = 0;
+        /* Names become paths and file names: the others are left alone. */
+        if (!router_name_is_safe(guests[i])) {
+            rlog(NULL, NULL, "xenstore:%s/guests/%.80s: not a guest name (1 to %u of "
+                 "A-Z a-z 0-9 _ . + -): ignored", ROUTERD_XS_ROOT, guests[i], ROUTER_NAME_MAX);
+            continue;
+        }
         snprintf(path, sizeof(path), ROUTERD_XS_ROOT "/guests/%s/emulators", guests[i]);
         char **ids = xen_xs_dir(r->xen, path, &ne);
-        for (unsigned j = 0; ids && j < ne; j++)
-            read_entry(r, guests[i], ids[j]);
+        for (unsigned j = 0; ids && j < ne; j++) {
+            if (router_name_is_safe(ids[j]))
+                read_entry(r, guests[i], ids[j]);
+            else
+                rlog(NULL, NULL, "xenstore:%s/%.80s: not an emulator id (1 to %u of "
+                     "A-Z a-z 0-9 _ . + -): ignored", path, ids[j], ROUTER_NAME_MAX);
+        }
         free(ids);
     }
     free(guests);

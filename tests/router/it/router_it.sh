@@ -256,6 +256,21 @@ case_xenstore() {
     [ "$(pid_of "$d" dbg1)" = "$p" ] || fail "dbg1 restarted by a bad entry"
     xenstore-rm "$ROOT/guests/xsg/emulators/bad"
     wait_gone "$ROOT/errors/xsg/bad"
+    # a message that echoes a long value still reaches errors/ (its start)
+    local junk
+    junk=$(printf '%03000d' 0)
+    xenstore-write "$ROOT/guests/xsg/emulators/long" "{\"exec\":\"ioreq-uart\",\"ports\":[\"$junk\"]}"
+    for _ in $(seq 100); do xenstore-exists "$ROOT/errors/xsg/long" 2>/dev/null && break; sleep 0.05; done
+    msg=$(xenstore-read "$ROOT/errors/xsg/long" 2>/dev/null)
+    [ -n "$msg" ] && [ ${#msg} -le 1023 ] || fail "error for the long entry: ${#msg} bytes: $(tail -3 "$T/r.log")"
+    xenstore-rm "$ROOT/guests/xsg/emulators/long"
+    # names that cannot be paths or file names are ignored, and said so
+    xenstore-write "$ROOT/guests/a@b/emulators/x" '{"exec":"ioreq-debugcon"}'
+    for _ in $(seq 100); do grep -q 'guests/a@b: not a guest name' "$T/r.log" && break; sleep 0.05; done
+    grep -q 'guests/a@b: not a guest name (1 to 64 of A-Z a-z 0-9 _ . + -): ignored' "$T/r.log" ||
+        fail "a bad guest name: $(tail -3 "$T/r.log")"
+    xenstore-exists "$ROOT/errors/a@b" 2>/dev/null && fail "a bad guest name got an errors/ key"
+    xenstore-rm "$ROOT/guests/a@b"
     # removal stops the process and destroys the server
     xenstore-rm "$ROOT/guests/xsg/emulators/dbg1"
     wait_dead "$p"
