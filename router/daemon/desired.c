@@ -244,6 +244,15 @@ static struct want_guest *want_by_name(struct routerd *r, const char *name)
     return NULL;
 }
 
+/* A guest given by domid alone, already wanted. */
+static bool want_by_domid(struct routerd *r, uint32_t domid)
+{
+    for (size_t i = 0; i < r->nwants; i++)
+        if (!r->wants[i].name && r->wants[i].has_domid && r->wants[i].domid == domid)
+            return true;
+    return false;
+}
+
 static int xs_entry_cmp(const void *a, const void *b)
 {
     const struct xs_entry *x = a, *y = b;
@@ -309,6 +318,11 @@ int routerd_build_wants(struct routerd *r)
             if (g->name && want_by_name(r, g->name)) {
                 rlog(NULL, NULL, "%s: guests[%zu]: guest \"%s\" is already configured: ignored",
                      r->opts.config_files[f], i, g->name);
+                continue;
+            }
+            if (!g->name && g->has_domid && want_by_domid(r, g->domid)) {
+                rlog(NULL, NULL, "%s: guests[%zu]: domid %u is already configured: ignored",
+                     r->opts.config_files[f], i, (unsigned)g->domid);
                 continue;
             }
             struct want_guest *w = &r->wants[r->nwants++];

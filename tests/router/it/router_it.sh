@@ -473,6 +473,22 @@ case_shutdown_refuses() {
     [ "$(servers_of "$d")" = 0 ] || fail "servers left: $(servers_of "$d")"
 }
 
+# One guest, by domid, in two config files: the second is ignored, and said so.
+case_dup_domid() {
+    local d
+    d=$(domain dd hvm)
+    printf '{ "guests": [ { "domid": %s, "emulators": [
+  { "id": "%s", "exec": "ioreq-debugcon", "ports": ["%s"] } ] } ] }\n' "$d" one 0x402-0x402 >"$T/a.json"
+    printf '{ "guests": [ { "domid": %s, "emulators": [
+  { "id": "%s", "exec": "ioreq-debugcon", "ports": ["%s"] } ] } ] }\n' "$d" two 0x403-0x403 >"$T/b.json"
+    router r --config "$T/a.json" --config "$T/b.json" || return
+    wait_state "$d" one running || return
+    grep -q "b.json: guests\[0\]: domid $d is already configured: ignored" "$T/r.log" ||
+        fail "no word of the second file's guest: $(cat "$T/r.log")"
+    [ -z "$(st "$d" two state)" ] || fail "the second file's emulator runs: $(st "$d" two state)"
+    stop_router
+}
+
 # SIGHUP applies only the difference; a bad file changes nothing.
 case_sighup() {
     local d
