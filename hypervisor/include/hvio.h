@@ -43,6 +43,7 @@ extern "C" {
 #define HVIO_PAGE_SIZE 4096u
 #define HVIO_DEBUG_PORT 0xe9          /* XEN_HVM_DEBUGCONS_IOPORT */
 #define HVIO_CONSOLE_LINE_MAX 200     /* Xen's DOMAIN_PBUF_SIZE */
+#define HVIO_DEBUG_MAX_REPS 4096      /* debug console bytes per hvio_emulate */
 
 struct hvio_host;
 struct hvio_vcpu;
@@ -253,7 +254,9 @@ enum hvio_outcome {
  * one-byte writes to port HVIO_DEBUG_PORT (single, or rep outsb with the
  * bytes in guest memory) never reach a server; they build a line that goes
  * to the platform's debug_console on a newline or at
- * HVIO_CONSOLE_LINE_MAX - 1 characters, and return HVIO_EMULATED.  Reads
+ * HVIO_CONSOLE_LINE_MAX - 1 characters, and return HVIO_EMULATED (a write of
+ * more than HVIO_DEBUG_MAX_REPS bytes with p->count lowered to that many: the
+ * caller issues the rest again, as Xen re-executes a part-done rep).  Reads
  * of that port, and accesses of other sizes, are routed as usual, but a
  * string read of it comes back with p->count lowered to 1, as Xen forwards
  * one element at a time after its console handler declines a read: the

@@ -61,6 +61,13 @@ bool debugcon_intercept_locked(struct hvio_domain *d, ioreq_t *p)
         p->count = 1;
         return false;
     }
+    /*
+     * At most a page of bytes per call, under the domain's lock: the guest
+     * chooses count (up to 2^32).  The caller issues the rest again, as Xen
+     * re-executes a rep instruction it did a part of.
+     */
+    if (p->count > HVIO_DEBUG_MAX_REPS)
+        p->count = HVIO_DEBUG_MAX_REPS;
     if (!p->data_is_ptr) {
         for (uint32_t i = 0; i < p->count; i++)
             console_put_locked(d, (uint8_t)p->data);

@@ -181,6 +181,26 @@ static void test_rep_outsb_from_guest_memory(void **state)
     assert_int_equal(emu.served, 0);
 }
 
+/* The guest picks count (up to 2^32): a page of bytes per call, under the
+ * domain's lock, and the caller is told how many were done. */
+static void test_long_writes_are_done_a_page_at_a_time(void **state)
+{
+    (void)state;
+    ioreq_t p = { .type = IOREQ_TYPE_PIO, .addr = 0xe9, .size = 1, .count = UINT32_MAX,
+                  .dir = IOREQ_WRITE, .data = 'z' };
+    assert_int_equal(hvio_emulate(vcpu0, &p), HVIO_EMULATED);
+    assert_int_equal(p.count, HVIO_DEBUG_MAX_REPS);
+    assert_int_equal(f.fp.nr_console, HVIO_DEBUG_MAX_REPS / (HVIO_CONSOLE_LINE_MAX - 1));
+
+    memset(f.fp.guest_ram, 'y', FAKE_GUEST_RAM);
+    p = (ioreq_t){ .type = IOREQ_TYPE_PIO, .addr = 0xe9, .size = 1, .count = 3 * 4096,
+                   .dir = IOREQ_WRITE, .data_is_ptr = 1, .data = 0 };
+    assert_int_equal(hvio_emulate(vcpu0, &p), HVIO_EMULATED);
+    assert_int_equal(p.count, HVIO_DEBUG_MAX_REPS);
+    assert_int_equal(f.fp.nr_console, 2 * HVIO_DEBUG_MAX_REPS / (HVIO_CONSOLE_LINE_MAX - 1));
+    assert_int_equal(emu.served, 0);
+}
+
 static void test_reads_go_to_servers(void **state)
 {
     (void)state;
@@ -295,6 +315,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_printable_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_line_is_flushed_at_199, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rep_outsb_from_guest_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_writes_are_done_a_page_at_a_time, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reads_go_to_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_sizes_and_ports_go_to_servers, setup,
                                         teardown),
