@@ -1089,7 +1089,7 @@ static void report_nul_strings(struct ctx *c, struct json_object *v, const char 
 
     if (json_object_is_type(v, json_type_string)) {
         if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-            err(c, p[0] ? p : "(top level)", "contains a NUL byte (\\u0000)");
+            err(c, p, "contains a NUL byte (\\u0000)");
     } else if (json_object_is_type(v, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(v); i++) {
             pjoin(sub, p, "[%zu]", i);
