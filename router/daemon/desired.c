@@ -167,6 +167,16 @@ static void read_entry(struct routerd *r, const char *guest, const char *id)
     config_errors_free(&errs);
 }
 
+/* Names become xenstore paths and file names: any other is ignored, and said so. */
+static bool usable_name(const char *dir, const char *name, const char *what)
+{
+    if (router_name_is_safe(name))
+        return true;
+    rlog(NULL, NULL, "xenstore:%s/%.80s: not %s (1 to %u of A-Z a-z 0-9 _ . + -): ignored", dir,
+         name, what, ROUTER_NAME_MAX);
+    return false;
+}
+
 int routerd_read_xs_entries(struct routerd *r)
 {
     unsigned ng = 0;
@@ -177,21 +187,13 @@ int routerd_read_xs_entries(struct routerd *r)
     for (unsigned i = 0; guests && i < ng; i++) {
         char path[256];
         unsigned ne = 0;
-        /* Names become paths and file names: the others are left alone. */
-        if (!router_name_is_safe(guests[i])) {
-            rlog(NULL, NULL, "xenstore:%s/guests/%.80s: not a guest name (1 to %u of "
-                 "A-Z a-z 0-9 _ . + -): ignored", ROUTERD_XS_ROOT, guests[i], ROUTER_NAME_MAX);
+        if (!usable_name(ROUTERD_XS_ROOT "/guests", guests[i], "a guest name"))
             continue;
-        }
         snprintf(path, sizeof(path), ROUTERD_XS_ROOT "/guests/%s/emulators", guests[i]);
         char **ids = xen_xs_dir(r->xen, path, &ne);
-        for (unsigned j = 0; ids && j < ne; j++) {
-            if (router_name_is_safe(ids[j]))
+        for (unsigned j = 0; ids && j < ne; j++)
+            if (usable_name(path, ids[j], "an emulator id"))
                 read_entry(r, guests[i], ids[j]);
-            else
-                rlog(NULL, NULL, "xenstore:%s/%.80s: not an emulator id (1 to %u of "
-                     "A-Z a-z 0-9 _ . + -): ignored", path, ids[j], ROUTER_NAME_MAX);
-        }
         free(ids);
     }
     free(guests);

@@ -265,7 +265,6 @@ static int spawn(struct routerd *r, struct emu *e)
 /* Something failed before the emulator was ready (no process is left). */
 static void failed_before_ready(struct routerd *r, struct emu *e);
 
-/* Start from nothing: a new server, then the process. */
 /* The router is going away: nothing starts any more, what has a server drops it. */
 static bool refuse_start(struct routerd *r, struct emu *e)
 {
@@ -278,6 +277,7 @@ static bool refuse_start(struct routerd *r, struct emu *e)
     return true;
 }
 
+/* Start from nothing: a new server, then the process. */
 static void start_fresh(struct routerd *r, struct emu *e, enum emu_state as)
 {
     if (refuse_start(r, e))

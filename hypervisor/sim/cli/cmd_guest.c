@@ -73,12 +73,8 @@ static int check_script(const struct cli_ctx *ctx, const struct script *s)
     if (rc == -ENOMEM)
         return cli_error(ctx, CLI_FAILED, "out of memory");
     if (rc) {
-        char line[sizeof(err)];
-        size_t n = strlen(err) < sizeof(line) - 1 ? strlen(err) : sizeof(line) - 1;
-        for (size_t i = 0; i < n; i++)
-            line[i] = (unsigned char)err[i] < 0x20 ? '?' : err[i];
-        line[n] = '\0';
-        return cli_error(ctx, CLI_USAGE, "%s", line);
+        char line[sizeof(err) + 4]; /* room for all of err */
+        return cli_error(ctx, CLI_USAGE, "%s", cli_safe(err, line, sizeof(line)));
     }
     guest_script_free(gs);
     return CLI_OK;
@@ -133,13 +129,10 @@ static int show_report(const struct cli_ctx *ctx, const uint8_t *buf, size_t n,
 
     if (hdr->err && hdr->err != EIO && len) {
         /* Refused before it ran (EIO: it ran and failed): why, on one line. */
-        char why[256];
-        size_t w = len < sizeof(why) - 1 ? len : sizeof(why) - 1;
-        for (size_t i = 0; i < w; i++)
-            why[i] = (unsigned char)report[i] < 0x20 || report[i] == 0x7f ? '?' : report[i];
-        why[w] = '\0';
-        return cli_error(ctx, CLI_FAILED, "domain %u: %s: %s", domid, why,
-                         cli_strerror(hdr->err));
+        char why[256], safe[sizeof(why) + 4];
+        snprintf(why, sizeof(why), "%.*s", (int)len, report);
+        return cli_error(ctx, CLI_FAILED, "domain %u: %s: %s", domid,
+                         cli_safe(why, safe, sizeof(safe)), cli_strerror(hdr->err));
     }
     cli_print_text(stdout, report, len);
     if (len && report[len - 1] != '\n')
