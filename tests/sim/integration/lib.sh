@@ -24,6 +24,11 @@ check() {
     if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
 }
 
+# info_has DOMID REGEX: a line of `xensim domain info DOMID` matches REGEX.
+info_has() {
+    timeout 10 "$X" domain info "$1" 2>/dev/null | grep -qE -- "$2"
+}
+
 # wait_for SECONDS COMMAND...: poll COMMAND every 50 ms until it succeeds.
 wait_for() {
     local deadline=$((SECONDS + $1))

@@ -17,12 +17,8 @@ P=$(create_domain pvh1 pvh 1 16M) || { fail "domain create pvh"; finish; }
 printf 'wait-irq isa 4 timeout 30000\n' >"$T/hvm.gio"
 guest_run "$H" "$T/hvm.gio" >"$T/hvm.out" 2>&1 &
 run=$!
-started=0
-for _ in $(seq 200); do
-    timeout 10 "$X" domain info "$H" 2>/dev/null | grep -q '^flags .*running' && { started=1; break; }
-    sleep 0.05
-done
-check "HVM: the wait-irq run started" 1 $started
+wait_for 10 info_has "$H" '^flags .*running'
+check "HVM: the wait-irq run started" 0 $?
 start_emu hvm --domid "$H" --port 0x3f8-0x3ff --raise-isa-irq 4 || finish
 start_emu pvh --domid "$P" --mmio 0xfe000000-0xfe000fff --raise-isa-irq 4 || finish
 wait $run

@@ -97,12 +97,8 @@ printf 'in 0x80 1 expect 0xff\nin 0x81 1 expect 0xff\n' >"$T/run.gio"
 guest_run 1 "$T/run.gio" "$T/run.gio" >"$T/run.out" 2>&1 &
 run=$!
 # Both vCPUs hold the run (busy-vcpus) before the checks, or they prove nothing.
-held=0
-for _ in $(seq 200); do
-    timeout 10 "$X" domain info 1 2>/dev/null | grep -qx 'busy-vcpus 2' && { held=1; break; }
-    sleep 0.05
-done
-check "the run holds both vCPUs while paused" 1 $held
+wait_for 10 info_has 1 '^busy-vcpus 2$'
+check "the run holds both vCPUs while paused" 0 $?
 check "paused, with a run: still not running" "domid 1 flags 0x11a emu 0x3ff vcpus 2 maxid 0x1 tot 4096 max 4096" \
     "$(line_of "$(xc list 1 1)" 1)"
 sleep 0.5
